@@ -1,0 +1,29 @@
+"""The `samg` command line: one typer app, one sub-app per concern."""
+
+import typer
+
+from samg import __version__
+from samg.cli import envs
+
+app = typer.Typer(
+    name="samg",
+    help="Visuomotor policies that survive visual shift, with Segment-Anything masks (SAM-G).",
+    no_args_is_help=True,
+    pretty_exceptions_show_locals=False,
+)
+app.add_typer(envs.app, name="envs")
+
+
+def _print_version(value: bool) -> None:
+    if value:
+        typer.echo(f"samg {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def main(
+    version: bool = typer.Option(
+        False, "--version", callback=_print_version, is_eager=True, help="Print the version and exit."
+    ),
+) -> None:
+    """samg: collect, segment, train, evaluate."""

@@ -1,0 +1,28 @@
+"""What every command shares: one-line errors and the console."""
+
+import functools
+from collections.abc import Callable
+from typing import TypeVar
+
+import typer
+from rich.console import Console
+
+from samg.errors import SamgError
+
+console = Console()
+error_console = Console(stderr=True)
+F = TypeVar("F", bound=Callable)
+
+
+def one_line_errors(command: F) -> F:
+    """Turn a SamgError into one line on stderr and the error's exit code."""
+
+    @functools.wraps(command)
+    def wrapper(*args, **kwargs):
+        try:
+            return command(*args, **kwargs)
+        except SamgError as error:
+            error_console.print(f"[bold red]error:[/] {error}", markup=True, highlight=False, soft_wrap=True)
+            raise typer.Exit(error.exit_code) from None
+
+    return wrapper  # type: ignore[return-value]

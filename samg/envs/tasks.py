@@ -1,0 +1,146 @@
+"""The task registry: one place that says what every task is.
+
+Adroit tasks come from gymnasium-robotics (v1), DMC tasks from dm_control. Everything else
+(collection, masks, training) looks a task up here by name.
+"""
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from samg.errors import UnknownNameError
+
+
+@dataclass(frozen=True)
+class SceneObject:
+    """One foreground object of the ground-truth mask: the subtrees of `bodies`."""
+
+    name: str
+    bodies: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class ModelField:
+    """A model entry that a reset randomises (e.g. the door's position).
+
+    It is stored with the simulator state, because rendering a stored state needs it.
+    """
+
+    array: str  # attribute of mujoco.MjModel: "body_pos", "body_quat", "site_pos"
+    obj_type: str  # "body" or "site"
+    name: str
+
+
+@dataclass(frozen=True)
+class TaskSpec:
+    name: str
+    family: str  # "adroit" or "dmc": which environment class runs it
+    env_id: str  # gymnasium id, or "domain/task" for dm_control
+    episode_length: int
+    camera: str | int  # camera name, or index (DMC-GB convention)
+    image_sizes: tuple[int, ...]  # supported square sizes; the first is the default
+    objects: tuple[SceneObject, ...]  # mask ids 1..K in this order; 0 is background
+    surface_bodies: tuple[str, ...] = ()  # table/floor: recoloured, hidden in video_hard
+    surface_geoms: tuple[str, ...] = ()
+    proprio_joints: tuple[str, ...] = ()  # joints whose qpos form the proprioception
+    success_min_steps: int | None = None  # success if per-step success held on more steps
+    randomised_fields: tuple[ModelField, ...] = ()
+
+    @property
+    def image_size(self) -> int:
+        return self.image_sizes[0]
+
+    @property
+    def proprio_dim(self) -> int:
+        return len(self.proprio_joints)
+
+    def episode_success(self, step_success: Sequence[bool]) -> bool:
+        """RL-ViGen's rule: the task's success signal held on more than N steps."""
+        if self.success_min_steps is None:
+            return False
+        return int(sum(bool(s) for s in step_success)) > self.success_min_steps
+
+
+ADROIT_HAND_JOINTS = (
+    ("WRJ1", "WRJ0")
+    + tuple(f"{finger}J{i}" for finger in ("FF", "MF", "RF") for i in (3, 2, 1, 0))
+    + tuple(f"{finger}J{i}" for finger in ("LF", "TH") for i in (4, 3, 2, 1, 0))
+)
+_HAND = SceneObject("hand", ("forearm",))
+
+
+def _adroit(name: str, env_id: str, objects, fields, success_min_steps=25, sizes=(84,)) -> TaskSpec:
+    return TaskSpec(
+        name=name,
+        family="adroit",
+        env_id=env_id,
+        episode_length=200,
+        camera="vil_camera",
+        image_sizes=sizes,
+        objects=(_HAND, *objects),
+        surface_bodies=("table",),
+        surface_geoms=("ground",),
+        proprio_joints=ADROIT_HAND_JOINTS,
+        success_min_steps=success_min_steps,
+        randomised_fields=fields,
+    )
+
+
+def _dmc(domain: str, task: str, roots: tuple[str, ...], floor: str, camera: int = 0) -> TaskSpec:
+    return TaskSpec(
+        name=f"{domain}_{task}",
+        family="dmc",
+        env_id=f"{domain}/{task}",
+        episode_length=1000,
+        camera=camera,
+        image_sizes=(84,),
+        objects=(SceneObject("agent", roots),),
+        surface_geoms=(floor,),
+    )
+
+
+_ALL_TASKS = (
+    _adroit(
+        "door",
+        "AdroitHandDoor-v1",
+        (SceneObject("door", ("frame",)),),
+        (ModelField("body_pos", "body", "frame"),),
+    ),
+    _adroit(
+        "hammer",
+        "AdroitHandHammer-v1",
+        (SceneObject("hammer", ("Object",)), SceneObject("nail_board", ("nail_board",))),
+        (ModelField("body_pos", "body", "nail_board"),),
+    ),
+    _adroit(
+        "pen",
+        "AdroitHandPen-v1",
+        (SceneObject("pen", ("Object",)),),
+        (ModelField("body_quat", "body", "target"),),
+        success_min_steps=20,
+        sizes=(84, 160),
+    ),
+    _adroit(
+        "relocate",
+        "AdroitHandRelocate-v1",
+        (SceneObject("ball", ("Object",)),),
+        (ModelField("body_pos", "body", "Object"), ModelField("site_pos", "site", "target")),
+    ),
+    _dmc("walker", "walk", ("torso",), "floor"),
+    _dmc("walker", "stand", ("torso",), "floor"),
+    _dmc("cartpole", "swingup", ("cart",), "floor"),
+    _dmc("cheetah", "run", ("torso",), "ground"),
+    _dmc("hopper", "stand", ("torso",), "floor"),
+    _dmc("finger", "spin", ("proximal", "spinner"), "ground"),
+    _dmc("ball_in_cup", "catch", ("cup", "ball"), "ground"),
+    _dmc("quadruped", "walk", ("torso",), "floor", camera=2),
+)
+
+TASKS: dict[str, TaskSpec] = {task.name: task for task in _ALL_TASKS}
+ADROIT_TASKS = tuple(name for name, task in TASKS.items() if task.family == "adroit")
+
+
+def get_task(name: str) -> TaskSpec:
+    try:
+        return TASKS[name]
+    except KeyError:
+        raise UnknownNameError("task", name, TASKS) from None
