@@ -57,6 +57,7 @@ class FrameRenderer:
         """Render the state last given to `set_state`."""
         appearance = self.appearance(setting, episode_seed)
         appearance.apply(self.model, self.palette, self._scene.option, step)
+        mujoco.mj_camlight(self.model, self.data)  # light poses follow the light just moved
         self._scene.scene.flags[mujoco.mjtRndFlag.mjRND_SKYBOX] = not appearance.composites_background
         rgb, depth = self._scene.render(self.data, with_depth=appearance.composites_background)
         if depth is not None:
@@ -64,11 +65,15 @@ class FrameRenderer:
             rgb[background] = appearance.background(step, self.image_size)[background]
         return rgb
 
-    def object_mask(self, sim_state: np.ndarray | None = None) -> np.ndarray:
-        """(H, W) uint8: 0 background, k for the task's k-th object; the same in every setting."""
+    def object_mask(self, sim_state: np.ndarray | None = None, setting: str = "train", step: int = 0) -> np.ndarray:
+        """(H, W) uint8: 0 background, k for the task's k-th object.
+
+        It is the mask of what `setting` shows; settings change appearance only, so it is
+        the same in all of them (tested) and collection computes it once, in `train`.
+        """
         if sim_state is not None:
             self.set_state(sim_state)
-        self.appearance("train", 0).apply(self.model, self.palette, self._scene.option, 0)
+        self.appearance(setting, 0).apply(self.model, self.palette, self._scene.option, step)
         geom_ids = self._scene.render_geom_ids(self.data)
         return self._object_of_geom[geom_ids]
 
