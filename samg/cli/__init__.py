@@ -3,7 +3,7 @@
 import typer
 
 from samg import __version__
-from samg.cli import envs
+from samg.cli import collect, envs, expert
 
 app = typer.Typer(
     name="samg",
@@ -12,6 +12,9 @@ app = typer.Typer(
     pretty_exceptions_show_locals=False,
 )
 app.add_typer(envs.app, name="envs")
+app.add_typer(expert.app, name="expert")
+app.command("collect")(collect.collect_command)
+app.command("info")(collect.info_command)
 
 
 def _print_version(value: bool) -> None:

@@ -1,0 +1,250 @@
+"""The demo store (`data/<task>.zarr`): one time axis, `episode_ends`, chunks along time.
+
+Layout (SPEC section 5) and its single source of truth, `demo_arrays`:
+
+    meta/episode_ends (E,) int64      meta/episode_seed (E,) int64    meta/episode_success (E,) bool
+    data/action (T, A) float32        data/state (T, S) float32        data/proprio (T, P) float32
+    data/reward (T,) float32          data/success (T,) bool           data/sim_state (T, Q) float64
+    images/<setting>/rgb (T, H, W, 3) uint8                            masks/gt (T, H, W) uint8
+
+Arrays are created at their planned size; time chunks never straddle two episodes, so
+each episode owns its chunks and writing it never touches a committed one. Group
+attributes `episodes_committed` and `next_seed` are the commit point (zarr writes each
+file atomically). A store whose `complete` attribute is false is a run in progress.
+"""
+
+import shutil
+from collections.abc import Iterator
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+import numpy as np
+import zarr
+from zarr.codecs import ZstdCodec
+
+from samg import __version__
+from samg.errors import SamgError
+
+FORMAT_NAME = "samg.demos"
+FORMAT_VERSION = 1
+TARGET_CHUNK_STEPS = 100  # measured: zstd-3 ratio 4.7 on 84x84 frames, see docs/benchmarks.md
+COMPRESSOR = ZstdCodec(level=3, checksum=True)  # the checksum turns corrupt bytes into errors
+
+
+class StoreError(SamgError):
+    """A store that is missing, of another format, or inconsistent."""
+
+
+@dataclass(frozen=True)
+class StorePlan:
+    """What a collection run writes; stored in the attributes and compared on resume."""
+
+    task: str
+    env_id: str
+    camera: str | int
+    image_size: int
+    settings: tuple[str, ...]
+    episodes: int
+    episode_length: int
+    seed: int
+    keep_failures: bool
+    expert: str
+    expert_sha256: str
+    mask_objects: tuple[str, ...]
+    action_dim: int
+    state_dim: int
+    proprio_dim: int
+    sim_state_dim: int
+
+    @property
+    def chunk_steps(self) -> int:
+        """Largest divisor of the episode length up to the target: chunks stay in one episode."""
+        return max(d for d in range(1, min(TARGET_CHUNK_STEPS, self.episode_length) + 1) if self.episode_length % d == 0)
+
+    def to_attrs(self) -> dict:
+        attrs = asdict(self)
+        attrs["settings"] = list(self.settings)
+        attrs["mask_objects"] = list(self.mask_objects)
+        return attrs
+
+    @classmethod
+    def from_attrs(cls, attrs: dict) -> "StorePlan":
+        values = {name: attrs[name] for name in cls.__dataclass_fields__}
+        values["settings"] = tuple(values["settings"])
+        values["mask_objects"] = tuple(values["mask_objects"])
+        return cls(**values)
+
+
+@dataclass(frozen=True)
+class ArraySpec:
+    key: str
+    dtype: str
+    step_shape: tuple[int, ...]
+
+
+def demo_arrays(plan: StorePlan) -> list[ArraySpec]:
+    """Every per-step array of a store, in order."""
+    size = plan.image_size
+    arrays = [
+        ArraySpec("data/action", "float32", (plan.action_dim,)),
+        ArraySpec("data/state", "float32", (plan.state_dim,)),
+        ArraySpec("data/proprio", "float32", (plan.proprio_dim,)),
+        ArraySpec("data/reward", "float32", ()),
+        ArraySpec("data/success", "bool", ()),
+        ArraySpec("data/sim_state", "float64", (plan.sim_state_dim,)),
+    ]
+    arrays += [ArraySpec(f"images/{name}/rgb", "uint8", (size, size, 3)) for name in plan.settings]
+    arrays.append(ArraySpec("masks/gt", "uint8", (size, size)))
+    return arrays
+
+
+META_ARRAYS = (("meta/episode_ends", "int64"), ("meta/episode_seed", "int64"), ("meta/episode_success", "bool"))
+
+
+class DemoStore:
+    """Read (and, for collection, write) a demo store.
+
+    >>> store = DemoStore("data/door.zarr")
+    >>> store.n_episodes, store.episode(0)["action"].shape
+    """
+
+    def __init__(self, path: str | Path, mode: str = "r"):
+        self.path = Path(path)
+        if not (self.path / "zarr.json").is_file():
+            raise StoreError(f"no demo store at {self.path}: create one with 'samg collect TASK --out {self.path}'")
+        self.group = zarr.open_group(self.path, mode=mode)
+        attrs = self.group.attrs.asdict()
+        if attrs.get("format") != FORMAT_NAME:
+            raise StoreError(f"{self.path} is not a samg demo store (format {attrs.get('format')!r})")
+        if attrs.get("format_version") != FORMAT_VERSION:
+            raise StoreError(
+                f"{self.path} has format_version {attrs.get('format_version')!r}; this samg "
+                f"({__version__}) reads version {FORMAT_VERSION}: use a matching samg release"
+            )
+        self.plan = StorePlan.from_attrs(attrs)
+
+    @classmethod
+    def create(cls, path: str | Path, plan: StorePlan) -> "DemoStore":
+        path = Path(path)
+        if path.exists():
+            shutil.rmtree(path)
+        group = zarr.open_group(path, mode="w")
+        total = plan.episodes * plan.episode_length
+        for spec in demo_arrays(plan):
+            group.create_array(
+                spec.key,
+                shape=(total, *spec.step_shape),
+                chunks=(plan.chunk_steps, *spec.step_shape),
+                dtype=spec.dtype,
+                compressors=[COMPRESSOR],
+                fill_value=0,
+                config={"write_empty_chunks": True},
+            )
+        for key, dtype in META_ARRAYS:
+            group.create_array(
+                key,
+                shape=(plan.episodes,),
+                chunks=(plan.episodes,),
+                dtype=dtype,
+                compressors=[COMPRESSOR],
+                fill_value=0,
+                config={"write_empty_chunks": True},
+            )
+        group.attrs.update(
+            {
+                "format": FORMAT_NAME,
+                "format_version": FORMAT_VERSION,
+                "package_version": __version__,
+                **plan.to_attrs(),
+                "episodes_committed": 0,
+                "next_seed": plan.seed,
+                "seeds_tried": 0,
+                "complete": False,
+            }
+        )
+        return cls(path, mode="r+")
+
+    # ---- reading -------------------------------------------------------------------------
+
+    @property
+    def attrs(self) -> dict:
+        return self.group.attrs.asdict()
+
+    @property
+    def n_episodes(self) -> int:
+        return int(self.attrs["episodes_committed"])
+
+    @property
+    def complete(self) -> bool:
+        return bool(self.attrs["complete"])
+
+    @property
+    def n_steps(self) -> int:
+        return self.n_episodes * self.plan.episode_length
+
+    @property
+    def episode_ends(self) -> np.ndarray:
+        return self.group["meta/episode_ends"][: self.n_episodes]
+
+    @property
+    def episode_seeds(self) -> np.ndarray:
+        return self.group["meta/episode_seed"][: self.n_episodes]
+
+    @property
+    def episode_success(self) -> np.ndarray:
+        return self.group["meta/episode_success"][: self.n_episodes]
+
+    def array(self, key: str) -> zarr.Array:
+        try:
+            return self.group[key]
+        except KeyError:
+            raise StoreError(f"{self.path} has no array {key!r}") from None
+
+    def episode_slice(self, index: int) -> slice:
+        if not 0 <= index < self.n_episodes:
+            raise IndexError(f"episode {index} out of range: the store has {self.n_episodes}")
+        length = self.plan.episode_length
+        return slice(index * length, (index + 1) * length)
+
+    def episode(self, index: int, settings: tuple[str, ...] = ()) -> dict[str, np.ndarray]:
+        """Low-dimensional arrays of one episode, plus the frames of the named settings."""
+        steps = self.episode_slice(index)
+        episode = {spec.key.split("/")[1]: self.group[spec.key][steps] for spec in demo_arrays(self.plan)[:6]}
+        for name in settings:
+            if name not in self.plan.settings:
+                raise StoreError(f"{self.path} has no setting {name!r}; it has {', '.join(self.plan.settings)}")
+            episode[f"rgb/{name}"] = self.group[f"images/{name}/rgb"][steps]
+        episode["mask"] = self.group["masks/gt"][steps]
+        return episode
+
+    def episodes(self, settings: tuple[str, ...] = ()) -> Iterator[dict[str, np.ndarray]]:
+        for index in range(self.n_episodes):
+            yield self.episode(index, settings)
+
+    # ---- writing (collection) ------------------------------------------------------------
+
+    def write_episode(self, index: int, steps: dict[str, np.ndarray]) -> None:
+        """Write one episode's per-step arrays (keys as in `demo_arrays`) into its own chunks."""
+        length = self.plan.episode_length
+        at = slice(index * length, (index + 1) * length)
+        for spec in demo_arrays(self.plan):
+            self.group[spec.key][at] = steps[spec.key]
+
+    def commit_episode(self, index: int, seed: int, success: bool, next_seed: int, seeds_tried: int) -> None:
+        """Make episode `index` part of the store (all earlier ones must be committed)."""
+        if index != self.n_episodes:
+            raise StoreError(f"commit of episode {index} out of order: {self.n_episodes} are committed")
+        self.group["meta/episode_ends"][index] = (index + 1) * self.plan.episode_length
+        self.group["meta/episode_seed"][index] = seed
+        self.group["meta/episode_success"][index] = success
+        self.group.attrs.update({"episodes_committed": index + 1, "next_seed": next_seed, "seeds_tried": seeds_tried})
+
+    def mark_complete(self, **stats) -> None:
+        self.group.attrs.update({"complete": True, **stats})
+
+    def remove_partial_files(self) -> int:
+        """Temporary files a killed writer left behind (zarr writes `*.partial`, then renames)."""
+        leftovers = list(self.path.rglob("*.partial"))
+        for path in leftovers:
+            path.unlink(missing_ok=True)
+        return len(leftovers)

@@ -1,0 +1,64 @@
+"""`samg info --check`: a whole-store validation that names the first problem it finds."""
+
+from pathlib import Path
+
+import numpy as np
+
+from samg.envs import get_task
+from samg.pipeline.store import META_ARRAYS, DemoStore, StoreError, demo_arrays
+
+
+def disk_bytes(path: Path) -> int:
+    return sum(f.stat().st_size for f in path.rglob("*") if f.is_file())
+
+
+def check_store(store: DemoStore) -> list[str]:
+    """Checks in order; returns what was checked. Raises StoreError at the first problem."""
+    plan, committed = store.plan, store.n_episodes
+    done: list[str] = []
+    if store.complete and committed != plan.episodes:
+        raise StoreError(f"store says complete but has {committed} of {plan.episodes} episodes")
+    total = plan.episodes * plan.episode_length
+    expected_ends = np.arange(1, committed + 1, dtype=np.int64) * plan.episode_length
+    if not np.array_equal(store.episode_ends, expected_ends):
+        raise StoreError("meta/episode_ends does not count episodes of the task's length")
+    done.append(f"episode_ends consistent ({committed} episodes of {plan.episode_length} steps)")
+    if len(np.unique(store.episode_seeds)) != committed:
+        raise StoreError("meta/episode_seed repeats a seed")
+    for key, _ in META_ARRAYS:
+        _read_all(store, key)
+    success_rule = get_task(plan.task).episode_success
+    for spec in demo_arrays(plan):
+        array = store.array(spec.key)
+        if array.shape != (total, *spec.step_shape):
+            raise StoreError(f"{spec.key} has shape {array.shape}, expected {(total, *spec.step_shape)}")
+        if str(array.dtype) != spec.dtype:
+            raise StoreError(f"{spec.key} has dtype {array.dtype}, expected {spec.dtype}")
+        _read_all(store, spec.key, steps=committed * plan.episode_length)
+    done.append(f"{len(demo_arrays(plan))} arrays: shapes, dtypes and every committed chunk decoded")
+    step_success = store.array("data/success")[: committed * plan.episode_length].reshape(committed, -1)
+    recomputed = np.array([success_rule(flags) for flags in step_success], bool)
+    if not np.array_equal(recomputed, store.episode_success):
+        first = int(np.flatnonzero(recomputed != store.episode_success)[0])
+        raise StoreError(f"meta/episode_success of episode {first} disagrees with data/success")
+    done.append("episode_success agrees with the per-step success signal")
+    return done
+
+
+def _read_all(store: DemoStore, key: str, steps: int | None = None) -> None:
+    """Decode every chunk up to `steps` (the zstd checksum catches flipped bytes)."""
+    array = store.array(key)
+    limit = array.shape[0] if steps is None else steps
+    chunk = array.chunks[0]
+    for start in range(0, limit, chunk):
+        chunk_index = start // chunk
+        chunk_key = "/".join(["c", str(chunk_index), *("0" * (array.ndim - 1))])
+        if not (store.path / key / chunk_key).is_file():
+            raise StoreError(f"{key}: chunk {chunk_index} (steps {start}-{start + chunk - 1}) is missing")
+        try:
+            array[start : min(start + chunk, limit)]
+        except Exception as error:  # the codec's own error types vary: report them by name
+            raise StoreError(
+                f"{key}: chunk {chunk_index} (steps {start}-{start + chunk - 1}) is corrupt "
+                f"({type(error).__name__}: {error})"
+            ) from None

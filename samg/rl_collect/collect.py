@@ -1,0 +1,235 @@
+"""`samg collect`: expert demos of a task, every setting rendered from the same states.
+
+Work is split in two kinds of jobs that run in worker processes:
+1. roll out seed k with the expert (physics only, cheap);
+2. for a kept rollout, render all settings and masks from its states and write them
+   into the episode's own chunks of the store.
+The main process keeps the order: the e-th kept seed becomes episode e, and episodes are
+committed in that order. The result depends on the seed alone, not on the number of
+workers or on interruptions: a killed run, resumed, ends with the same bytes.
+"""
+
+import multiprocessing
+import os
+import time
+from collections.abc import Callable
+from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from samg.envs import SETTING_NAMES, FrameRenderer, TaskSpec, get_task, make_env
+from samg.envs.videos import VideoDirectory
+from samg.errors import SamgError
+from samg.pipeline.lock import StoreLock
+from samg.pipeline.store import DemoStore, StorePlan
+from samg.rl_collect.experts import Expert, load_expert
+from samg.rl_collect.rollout import EpisodeRollout, render_episode, rollout_episode
+
+
+@dataclass(frozen=True)
+class CollectConfig:
+    task: str
+    episodes: int = 300
+    out: Path | None = None  # default data/<task>.zarr
+    settings: tuple[str, ...] = SETTING_NAMES
+    seed: int = 0
+    workers: int = field(default_factory=lambda: os.cpu_count() or 1)
+    image_size: int | None = None
+    keep_failures: bool = False
+    expert_path: Path | None = None  # default: the cached published expert
+    video_dir: Path | None = None
+
+    @property
+    def store_path(self) -> Path:
+        return self.out or Path("data") / f"{self.task}.zarr"
+
+
+@dataclass
+class CollectProgress:
+    """What the progress display shows; updated after every commit and every rollout."""
+
+    committed: int
+    target: int
+    seeds_tried: int = 0
+    kept_successes: int = 0
+    frames_written: int = 0
+    started: float = field(default_factory=time.perf_counter)
+
+    @property
+    def success_rate(self) -> float:
+        return self.kept_successes / self.seeds_tried if self.seeds_tried else float("nan")
+
+    @property
+    def frames_per_second(self) -> float:
+        return self.frames_written / max(time.perf_counter() - self.started, 1e-9)
+
+
+ExpertFactory = Callable[[TaskSpec], Expert]  # picklable: worker processes call it
+
+
+@dataclass(frozen=True)
+class PublishedExpertFactory:
+    """The task's published expert, from the cache or an explicit file."""
+
+    path: Path | None = None
+
+    def __call__(self, task: TaskSpec) -> Expert:
+        return load_expert(task.name, self.path)
+
+
+# ---- worker side ---------------------------------------------------------------------------
+
+_worker: dict = {}  # per worker process: env, expert, renderer, settings (set by the initializer)
+
+
+def _init_worker(task_name: str, expert_factory: ExpertFactory, image_size: int, settings, video_dir) -> None:
+    task = get_task(task_name)
+    env = make_env(task)
+    videos = VideoDirectory(video_dir) if video_dir is not None else None
+    _worker.update(
+        env=env,
+        expert=expert_factory(task),
+        renderer=FrameRenderer(task, env.model, image_size, videos),
+        settings=tuple(settings),
+    )
+
+
+def _rollout_job(seed: int) -> EpisodeRollout:
+    return rollout_episode(_worker["env"], _worker["expert"], seed)
+
+
+def _write_job(store_path: str, index: int, rollout: EpisodeRollout) -> int:
+    images, masks = render_episode(_worker["renderer"], rollout, _worker["settings"])
+    steps = {
+        "data/action": rollout.action,
+        "data/state": rollout.state,
+        "data/proprio": rollout.proprio,
+        "data/reward": rollout.reward,
+        "data/success": rollout.success,
+        "data/sim_state": rollout.sim_state,
+        "masks/gt": masks,
+        **{f"images/{name}/rgb": frames for name, frames in images.items()},
+    }
+    DemoStore(store_path, mode="r+").write_episode(index, steps)
+    return rollout.length * len(images)
+
+
+# ---- main side -----------------------------------------------------------------------------
+
+
+class PlanMismatchError(SamgError):
+    """A store exists at the output path, made with other settings."""
+
+
+def plan_for(config: CollectConfig, expert: Expert) -> StorePlan:
+    task = get_task(config.task)
+    env = make_env(task)
+    try:
+        first = env.reset(config.seed)
+        dims = (env.action_dim, first.state.shape[0], first.proprio.shape[0], first.sim_state.shape[0])
+    finally:
+        env.close()
+    image_size = config.image_size or task.image_size
+    return StorePlan(
+        task=task.name,
+        env_id=task.env_id,
+        camera=task.camera,
+        image_size=image_size,
+        settings=tuple(config.settings),
+        episodes=config.episodes,
+        episode_length=task.episode_length,
+        seed=config.seed,
+        keep_failures=config.keep_failures,
+        expert=expert.name,
+        expert_sha256=expert.sha256,
+        mask_objects=tuple(o.name for o in task.objects),
+        action_dim=dims[0],
+        state_dim=dims[1],
+        proprio_dim=dims[2],
+        sim_state_dim=dims[3],
+    )
+
+
+def open_or_create(path: Path, plan: StorePlan) -> DemoStore:
+    """Resume a store made with the same plan, or start one; refuse a different plan."""
+    if not (path / "zarr.json").exists():
+        return DemoStore.create(path, plan)
+    store = DemoStore(path, mode="r+")
+    if store.plan != plan:
+        ours, theirs = plan.to_attrs(), store.plan.to_attrs()
+        differing = [f"{k}: store {theirs[k]!r} vs now {ours[k]!r}" for k in ours if ours[k] != theirs[k]]
+        raise PlanMismatchError(
+            f"{path} was collected with other settings ({'; '.join(differing)}): "
+            f"repeat the original command to resume, or choose another --out"
+        )
+    store.remove_partial_files()
+    return store
+
+
+def collect(
+    config: CollectConfig,
+    expert_factory: ExpertFactory | None = None,
+    on_progress: Callable[[CollectProgress], None] | None = None,
+) -> DemoStore:
+    """Collect `config.episodes` kept episodes into the store (resuming if it exists)."""
+    expert_factory = expert_factory or PublishedExpertFactory(config.expert_path)
+    task = get_task(config.task)
+    if config.video_dir is not None:
+        VideoDirectory(config.video_dir)  # fail now, not in a worker
+    plan = plan_for(config, expert_factory(task))
+    path = config.store_path
+    with StoreLock(path, purpose=f"samg collect {task.name}"):
+        store = open_or_create(path, plan)
+        if store.complete:
+            return store
+        progress = CollectProgress(committed=store.n_episodes, target=plan.episodes)
+        progress.seeds_tried = int(store.attrs["seeds_tried"])
+        progress.kept_successes = int(store.episode_success.sum())
+        started = time.perf_counter()
+        _run_jobs(store, config, plan, expert_factory, progress, on_progress)
+        store.mark_complete(
+            collect_seconds=round(time.perf_counter() - started, 3),
+            frames_per_second=round(progress.frames_per_second, 2),
+        )
+    return store
+
+
+def _run_jobs(store, config, plan, expert_factory, progress, on_progress) -> None:
+    workers = max(1, config.workers)
+    context = multiprocessing.get_context("spawn")  # GL contexts do not survive fork
+    init_args = (plan.task, expert_factory, plan.image_size, plan.settings, config.video_dir)
+    next_seed = int(store.attrs["next_seed"])
+    next_index = store.n_episodes
+    rollouts: dict[int, Future] = {}  # seed -> rollout job
+    writes: dict[int, tuple[Future, EpisodeRollout, int]] = {}  # index -> (job, rollout, seeds tried)
+    seed_to_submit = next_seed
+    with ProcessPoolExecutor(workers, mp_context=context, initializer=_init_worker, initargs=init_args) as pool:
+        while store.n_episodes < plan.episodes:
+            while next_index + len(rollouts) < plan.episodes and len(rollouts) + len(writes) < 2 * workers:
+                rollouts[seed_to_submit] = pool.submit(_rollout_job, seed_to_submit)
+                seed_to_submit += 1
+            # kept rollouts get their episode index in seed order
+            while next_seed in rollouts and rollouts[next_seed].done():
+                rollout = rollouts.pop(next_seed).result()
+                next_seed += 1
+                progress.seeds_tried += 1
+                if (rollout.episode_success or plan.keep_failures) and next_index < plan.episodes:
+                    job = pool.submit(_write_job, str(store.path), next_index, rollout)
+                    writes[next_index] = (job, rollout, progress.seeds_tried)
+                    next_index += 1
+                    progress.kept_successes += int(rollout.episode_success)
+            # written episodes are committed in index order
+            while store.n_episodes in writes and writes[store.n_episodes][0].done():
+                job, rollout, tried = writes.pop(store.n_episodes)
+                progress.frames_written += job.result()
+                store.commit_episode(
+                    store.n_episodes, rollout.seed, rollout.episode_success, rollout.seed + 1, tried
+                )
+                progress.committed = store.n_episodes
+            if on_progress is not None:
+                on_progress(progress)
+            pending = [*rollouts.values(), *(job for job, _, _ in writes.values())]
+            if pending:
+                wait(pending, timeout=1.0, return_when=FIRST_COMPLETED)
