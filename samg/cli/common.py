@@ -9,7 +9,7 @@ from rich.console import Console
 
 from samg.errors import SamgError
 
-console = Console()
+console = Console(soft_wrap=True)  # messages stay one line; tables fit the terminal
 error_console = Console(stderr=True)
 F = TypeVar("F", bound=Callable)
 

@@ -1,5 +1,7 @@
 """Adroit hand tasks (gymnasium-robotics v1) behind the shared `TaskEnv` interface."""
 
+import contextlib
+import io
 import warnings
 
 import gymnasium as gym
@@ -13,11 +15,13 @@ from samg.envs.tasks import TaskSpec
 
 class AdroitEnv:
     def __init__(self, task: TaskSpec):
-        import gymnasium_robotics
-
-        gym.register_envs(gymnasium_robotics)
-        with warnings.catch_warnings():  # the v1 reward-change notice is about the Dense ids
+        # gymnasium-robotics prints a notice at import: the dense reward changed in 1.2.1.
+        # We pin 1.4.2 and record that reward as it is; success does not depend on it.
+        with warnings.catch_warnings(), contextlib.redirect_stderr(io.StringIO()):
             warnings.simplefilter("ignore")
+            import gymnasium_robotics
+
+            gym.register_envs(gymnasium_robotics)
             self._env = gym.make(task.env_id).unwrapped
         self.task = task
         self.model: mujoco.MjModel = self._env.model

@@ -138,7 +138,6 @@ class DemoStore:
                 dtype=spec.dtype,
                 compressors=[COMPRESSOR],
                 fill_value=0,
-                config={"write_empty_chunks": True},
             )
         for key, dtype in META_ARRAYS:
             group.create_array(
@@ -148,7 +147,6 @@ class DemoStore:
                 dtype=dtype,
                 compressors=[COMPRESSOR],
                 fill_value=0,
-                config={"write_empty_chunks": True},
             )
         group.attrs.update(
             {
@@ -223,20 +221,24 @@ class DemoStore:
 
     # ---- writing (collection) ------------------------------------------------------------
 
+    def _writable(self, key: str) -> zarr.Array:
+        """Every chunk written, even all-zero ones, so a missing chunk file means lost data."""
+        return self.group[key].with_config({"write_empty_chunks": True})
+
     def write_episode(self, index: int, steps: dict[str, np.ndarray]) -> None:
         """Write one episode's per-step arrays (keys as in `demo_arrays`) into its own chunks."""
         length = self.plan.episode_length
         at = slice(index * length, (index + 1) * length)
         for spec in demo_arrays(self.plan):
-            self.group[spec.key][at] = steps[spec.key]
+            self._writable(spec.key)[at] = steps[spec.key]
 
     def commit_episode(self, index: int, seed: int, success: bool, next_seed: int, seeds_tried: int) -> None:
         """Make episode `index` part of the store (all earlier ones must be committed)."""
         if index != self.n_episodes:
             raise StoreError(f"commit of episode {index} out of order: {self.n_episodes} are committed")
-        self.group["meta/episode_ends"][index] = (index + 1) * self.plan.episode_length
-        self.group["meta/episode_seed"][index] = seed
-        self.group["meta/episode_success"][index] = success
+        self._writable("meta/episode_ends")[index] = (index + 1) * self.plan.episode_length
+        self._writable("meta/episode_seed")[index] = seed
+        self._writable("meta/episode_success")[index] = success
         self.group.attrs.update({"episodes_committed": index + 1, "next_seed": next_seed, "seeds_tried": seeds_tried})
 
     def mark_complete(self, **stats) -> None:

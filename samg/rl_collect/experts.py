@@ -152,7 +152,14 @@ def import_expert(path: str | Path) -> tuple[str, Path]:
 
 
 def load_expert(task: str, path: str | Path | None = None) -> DapgExpert:
-    """The task's published expert from the cache (or an explicit file), checksum-verified."""
+    """The task's published expert from the cache (or an explicit file), checksum-verified.
+
+    A `.npz` file (see `MlpPolicyWeights.save_npz`) is an MLP expert of your own: it is read
+    without pickle and needs no checksum table.
+    """
+    if path is not None and Path(path).suffix == ".npz":
+        data = Path(path).read_bytes()
+        return DapgExpert(MlpPolicyWeights.load_npz(path), name=f"mlp/{Path(path).name}", sha256=sha256_of(data))
     expected = published_expert(task)
     source = Path(path) if path is not None else expert_path(task)
     if not source.is_file():

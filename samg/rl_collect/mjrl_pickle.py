@@ -99,6 +99,8 @@ _ALLOWED = {
     ("torch._utils", "_rebuild_tensor_v2"): _rebuild_tensor,
     ("torch.storage", "_load_from_bytes"): _storage_from_bytes,
     ("torch._C", "_VariableFunctions"): _TorchFunctions,
+    ("torch._C", "_VariableFunctionsClass"): _TorchFunctions,  # newer torch writes this name
+    ("builtins", "set"): set,  # newer torch modules keep a set of non-persistent buffers
     ("builtins", "getattr"): _safe_getattr,
     ("collections", "OrderedDict"): dict,
     ("numpy.core.multiarray", "_reconstruct"): _numpy_reconstruct,
@@ -143,6 +145,39 @@ class MlpPolicyWeights:
     @property
     def layer_sizes(self) -> tuple[int, ...]:
         return (self.weights[0].shape[1], *(w.shape[0] for w in self.weights))
+
+    def save_npz(self, path) -> None:
+        """Plain arrays, loadable without pickle: how a self-trained MLP expert is shipped."""
+        arrays = {f"weight_{i}": w for i, w in enumerate(self.weights)}
+        arrays |= {f"bias_{i}": b for i, b in enumerate(self.biases)}
+        np.savez(
+            path,
+            **arrays,
+            in_shift=self.in_shift,
+            in_scale=self.in_scale,
+            out_shift=self.out_shift,
+            out_scale=self.out_scale,
+            log_std=self.log_std,
+            nonlinearity=np.array(self.nonlinearity),
+        )
+
+    @classmethod
+    def load_npz(cls, path) -> "MlpPolicyWeights":
+        try:
+            with np.load(path, allow_pickle=False) as arrays:
+                layers = sum(1 for key in arrays.files if key.startswith("weight_"))
+                return cls(
+                    weights=tuple(arrays[f"weight_{i}"] for i in range(layers)),
+                    biases=tuple(arrays[f"bias_{i}"] for i in range(layers)),
+                    in_shift=arrays["in_shift"],
+                    in_scale=arrays["in_scale"],
+                    out_shift=arrays["out_shift"],
+                    out_scale=arrays["out_scale"],
+                    log_std=arrays["log_std"],
+                    nonlinearity=str(arrays["nonlinearity"]),
+                )
+        except (KeyError, ValueError, OSError) as error:
+            raise ExpertFormatError(f"{path} is not an MLP expert .npz ({error})") from None
 
 
 def load_mlp_policy(data: bytes) -> MlpPolicyWeights:

@@ -37,7 +37,8 @@ def rollout_episode(env: TaskEnv, expert: Expert, seed: int) -> EpisodeRollout:
     step = env.reset(seed)
     records: dict[str, list] = {key: [] for key in ("action", "state", "proprio", "reward", "success", "sim_state")}
     for _ in range(length):
-        action = np.clip(expert.act(step.state), -1.0, 1.0)
+        # the float32 action is what the store keeps, so it is what the env gets: replays are exact
+        action = np.clip(expert.act(step.state), -1.0, 1.0).astype(np.float32)
         records["state"].append(step.state)
         records["proprio"].append(step.proprio)
         records["sim_state"].append(step.sim_state)

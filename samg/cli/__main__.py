@@ -1,0 +1,3 @@
+from samg.cli import app
+
+app(prog_name="samg")

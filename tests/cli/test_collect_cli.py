@@ -1,0 +1,68 @@
+import shutil
+
+import zarr
+from typer.testing import CliRunner
+
+from samg.cli import app
+from tests.pipeline.helpers import random_expert_file
+from tests.rl_collect.test_mjrl_pickle import SHARED_EXPERTS
+
+runner = CliRunner()
+
+
+def _collect(tmp_path, out, *extra):
+    expert = random_expert_file(tmp_path)
+    args = ["collect", "door", "--episodes", "1", "--out", str(out), "--settings", "train", "--workers", "1",
+            "--image-size", "16", "--keep-failures", "--expert", str(expert), *extra]  # fmt: skip
+    return runner.invoke(app, args)
+
+
+def test_collect_then_info_check(tmp_path):
+    out = tmp_path / "door.zarr"
+    result = _collect(tmp_path, out)
+    assert result.exit_code == 0, result.output
+    assert "1 episodes, complete" in result.output
+    info = runner.invoke(app, ["info", str(out), "--check"], env={"COLUMNS": "200"})
+    assert info.exit_code == 0, info.output
+    assert "images/train/rgb" in info.output and "check passed" in info.output
+    again = _collect(tmp_path, out)  # a complete store: nothing to do, same answer
+    assert again.exit_code == 0 and "1 episodes, complete" in again.output
+
+
+def test_info_check_fails_on_a_missing_chunk(tmp_path):
+    out = tmp_path / "door.zarr"
+    assert _collect(tmp_path, out).exit_code == 0
+    shutil.rmtree(out / "data" / "action" / "c" / "1")
+    result = runner.invoke(app, ["info", str(out), "--check"])
+    assert result.exit_code == 1
+    assert "data/action: chunk 1 (steps 100-199) is missing" in result.output.splitlines()[-1]
+
+
+def test_commands_refuse_a_store_of_another_version(tmp_path):
+    out = tmp_path / "door.zarr"
+    assert _collect(tmp_path, out).exit_code == 0
+    zarr.open_group(out, mode="r+").attrs.update({"format_version": 7})
+    for args in (["info", str(out)], ["info", str(out), "--check"]):
+        result = runner.invoke(app, args)
+        assert result.exit_code == 1 and "format_version 7" in result.output
+        assert len(result.output.strip().splitlines()) == 1
+    result = _collect(tmp_path, out)
+    assert result.exit_code == 1 and "format_version 7" in result.output
+
+
+def test_info_on_a_missing_store(tmp_path):
+    result = runner.invoke(app, ["info", str(tmp_path / "nothing.zarr")])
+    assert result.exit_code == 1 and "no demo store at" in result.output
+
+
+def test_expert_commands(tmp_path, monkeypatch):
+    monkeypatch.setenv("SAMG_HOME", str(tmp_path / "home"))
+    result = runner.invoke(app, ["expert", "eval", "door", "--episodes", "1"])
+    assert result.exit_code == 1 and "samg expert fetch door" in result.output
+    result = runner.invoke(app, ["expert", "fetch", "drawer"])
+    assert result.exit_code == 2 and "unknown expert task 'drawer'" in result.output
+    if SHARED_EXPERTS.is_dir():
+        result = runner.invoke(app, ["expert", "import", str(SHARED_EXPERTS / "door-v0.pickle")])
+        assert result.exit_code == 0 and "door:" in result.output
+        result = runner.invoke(app, ["expert", "eval", "door", "--episodes", "2"])
+        assert result.exit_code == 0 and "success 2/2" in result.output
