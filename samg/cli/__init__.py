@@ -3,7 +3,7 @@
 import typer
 
 from samg import __version__
-from samg.cli import collect, envs, expert
+from samg.cli import collect, envs, expert, prompt
 
 app = typer.Typer(
     name="samg",
@@ -15,6 +15,7 @@ app.add_typer(envs.app, name="envs")
 app.add_typer(expert.app, name="expert")
 app.command("collect")(collect.collect_command)
 app.command("info")(collect.info_command)
+app.command("prompt")(prompt.prompt_command)
 
 
 def _print_version(value: bool) -> None:

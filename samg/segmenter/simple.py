@@ -1,0 +1,36 @@
+"""The two reference points of every experiment: the simulator's mask and no mask."""
+
+import numpy as np
+
+from samg.segmenter.base import Segmentation, check_frames
+
+
+class OracleSegmenter:
+    """The ground-truth object mask: the upper bound of what segmentation can give."""
+
+    name = "oracle"
+    needs_ground_truth = True
+
+    def segment(self, frames: np.ndarray, ground_truth: np.ndarray | None = None) -> Segmentation:
+        check_frames(frames)
+        if ground_truth is None or ground_truth.shape != frames.shape[:3]:
+            shape = None if ground_truth is None else ground_truth.shape
+            raise ValueError(f"the oracle needs ground-truth masks of shape {frames.shape[:3]}, got {shape}")
+        return Segmentation(masks=ground_truth > 0, diagnostics=[{} for _ in frames])
+
+    def describe(self) -> dict:
+        return {"kind": self.name}
+
+
+class NoneSegmenter:
+    """All pixels kept: the raw-frame baseline, through the same interface."""
+
+    name = "none"
+    needs_ground_truth = False
+
+    def segment(self, frames: np.ndarray, ground_truth: np.ndarray | None = None) -> Segmentation:
+        check_frames(frames)
+        return Segmentation(masks=np.ones(frames.shape[:3], bool), diagnostics=[{} for _ in frames])
+
+    def describe(self) -> dict:
+        return {"kind": self.name}
