@@ -1,0 +1,185 @@
+"""Model backends: SAM-family image encoders with SAM's prompt encoder / mask decoder, and
+DINOv2. Each can be built at full size (the paper's architectures) or as a tiny model of
+the same architecture for tests; weights are loaded separately (see `weights.py`).
+"""
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from functools import partial
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from samg.errors import UnknownNameError
+from samg.segmenter.decoder import PromptDecoder
+from samg.segmenter.features import GRID
+
+IMAGENET_MEAN = (0.485, 0.456, 0.406)
+IMAGENET_STD = (0.229, 0.224, 0.225)
+DINO_INPUT = 448  # 32 x 32 patches of 14 px
+
+
+class SamBackend:
+    """A SAM-family model: batched `encode`, batched `decoder`, and the package's own
+    per-image predictor (used by the reference implementation)."""
+
+    def __init__(self, name: str, model: nn.Module, predictor_class: Callable, transform: Callable):
+        self.name, self.model = name, model.eval()
+        self.decoder = PromptDecoder(model.prompt_encoder, model.mask_decoder)
+        self._predictor_class = predictor_class
+        self._transform = transform  # uint8 (H, W, 3) -> normalised, padded (3, S, S) tensor
+
+    def predictor(self):
+        return self._predictor_class(self.model)
+
+    @torch.inference_mode()
+    def encode(self, frames: np.ndarray) -> torch.Tensor:
+        """(B, H, W, 3) uint8 -> (B, 256, 64, 64), preprocessed exactly as the predictor does."""
+        device = next(self.model.parameters()).device
+        batch = torch.stack([self._transform(frame) for frame in frames]).to(device)
+        return self.model.image_encoder(batch)
+
+
+class DinoEncoder:
+    """DINOv2 patch features (after the final norm) on a 64 x 64 grid."""
+
+    def __init__(self, name: str, model: nn.Module):
+        self.name, self.model = name, model.eval()
+
+    @torch.inference_mode()
+    def encode(self, frames: np.ndarray) -> torch.Tensor:
+        device = next(self.model.parameters()).device
+        images = torch.tensor(frames, device=device).permute(0, 3, 1, 2).float() / 255.0
+        images = F.interpolate(images, size=(DINO_INPUT, DINO_INPUT), mode="bilinear", align_corners=False)
+        mean = torch.tensor(IMAGENET_MEAN, device=device).view(1, 3, 1, 1)
+        std = torch.tensor(IMAGENET_STD, device=device).view(1, 3, 1, 1)
+        tokens = self.model(pixel_values=(images - mean) / std).last_hidden_state[:, 1:]
+        side = DINO_INPUT // 14
+        grid = tokens.reshape(len(frames), side, side, -1).permute(0, 3, 1, 2)
+        return F.interpolate(grid, size=(GRID, GRID), mode="bilinear", align_corners=False)
+
+
+# ---- SAM family ----------------------------------------------------------------------------
+
+
+def _efficientvit(name: str, tiny: bool) -> SamBackend:
+    from efficientsam.models.efficientvit.backbone import EfficientViTLargeBackbone
+    from efficientsam.models.efficientvit.sam import (
+        EfficientViTSamImageEncoder,
+        EfficientViTSamPredictor,
+        SamNeck,
+        build_efficientvit_sam,
+    )
+    from efficientsam.models.nn.norm import set_norm_eps
+
+    if tiny:
+        widths, depths, head_width, head_depth = [8, 8, 16, 16, 32], [1, 1, 1, 1, 1], 16, 1
+    else:
+        widths = [32, 64, 128, 256, 512]
+        depths = {"efficientvit-l0": [1, 1, 1, 4, 4], "efficientvit-l1": [1, 1, 1, 6, 6]}[name]
+        head_width, head_depth = 256, {"efficientvit-l0": 4, "efficientvit-l1": 8}[name]
+    backbone = EfficientViTLargeBackbone(width_list=widths, depth_list=depths)
+    neck = SamNeck(
+        fid_list=["stage4", "stage3", "stage2"],
+        in_channel_list=widths[4:1:-1],
+        head_width=head_width,
+        head_depth=head_depth,
+        expand_ratio=1,
+        middle_op="fmb",
+    )
+    model = build_efficientvit_sam(EfficientViTSamImageEncoder(backbone, neck), 512)
+    set_norm_eps(model, 1e-6)  # as the official model zoo does
+    return SamBackend(name, model, EfficientViTSamPredictor, model.transform)
+
+
+def _segment_anything(name: str, tiny: bool) -> SamBackend:
+    from segment_anything import SamPredictor
+    from segment_anything.modeling import ImageEncoderViT, MaskDecoder, PromptEncoder, Sam, TwoWayTransformer
+    from segment_anything.utils.transforms import ResizeLongestSide
+
+    embed_dim, depth, heads, global_attn = (32, 2, 2, [1]) if tiny else (768, 12, 12, [2, 5, 8, 11])
+    encoder = ImageEncoderViT(
+        depth=depth,
+        embed_dim=embed_dim,
+        img_size=1024,
+        mlp_ratio=4,
+        norm_layer=partial(nn.LayerNorm, eps=1e-6),
+        num_heads=heads,
+        patch_size=16,
+        qkv_bias=True,
+        use_rel_pos=True,
+        global_attn_indexes=global_attn,
+        window_size=14,
+        out_chans=256,
+    )
+    model = Sam(
+        image_encoder=encoder,
+        prompt_encoder=PromptEncoder(
+            embed_dim=256, image_embedding_size=(64, 64), input_image_size=(1024, 1024), mask_in_chans=16
+        ),
+        mask_decoder=MaskDecoder(
+            num_multimask_outputs=3,
+            transformer=TwoWayTransformer(depth=2, embedding_dim=256, mlp_dim=2048, num_heads=8),
+            transformer_dim=256,
+            iou_head_depth=3,
+            iou_head_hidden_dim=256,
+        ),
+        pixel_mean=[123.675, 116.28, 103.53],
+        pixel_std=[58.395, 57.12, 57.375],
+    )
+    resize = ResizeLongestSide(1024)
+
+    def transform(frame: np.ndarray) -> torch.Tensor:
+        resized = torch.as_tensor(resize.apply_image(frame)).permute(2, 0, 1).contiguous()
+        return model.preprocess(resized[None].float())[0]
+
+    return SamBackend(name, model, SamPredictor, transform)
+
+
+# ---- DINOv2 ----------------------------------------------------------------------------------
+
+
+def _dinov2(name: str, tiny: bool) -> DinoEncoder:
+    from transformers import Dinov2Config, Dinov2Model
+
+    width, depth, heads = (32, 2, 2) if tiny else {"dinov2-vits14": (384, 12, 6), "dinov2-vitb14": (768, 12, 12)}[name]
+    config = Dinov2Config(
+        hidden_size=width,
+        num_hidden_layers=depth,
+        num_attention_heads=heads,
+        image_size=518,
+        patch_size=14,
+        layer_norm_eps=1e-6,
+    )
+    return DinoEncoder(name, Dinov2Model(config))
+
+
+@dataclass(frozen=True)
+class BackendSpec:
+    name: str
+    kind: str  # "sam" (encoder + prompt decoder) or "dino" (features only)
+    build: Callable[[str, bool], SamBackend | DinoEncoder]
+
+
+BACKENDS: dict[str, BackendSpec] = {
+    spec.name: spec
+    for spec in (
+        BackendSpec("efficientvit-l0", "sam", _efficientvit),
+        BackendSpec("efficientvit-l1", "sam", _efficientvit),
+        BackendSpec("sam-vit-b", "sam", _segment_anything),
+        BackendSpec("dinov2-vits14", "dino", _dinov2),
+        BackendSpec("dinov2-vitb14", "dino", _dinov2),
+    )
+}
+
+
+def build_backend(name: str, tiny: bool = False):
+    """The architecture with random weights (`tiny`: same architecture, tiny widths/depths)."""
+    try:
+        spec = BACKENDS[name]
+    except KeyError:
+        raise UnknownNameError("backend", name, BACKENDS) from None
+    torch.manual_seed(0)
+    return spec.build(name, tiny)

@@ -1,0 +1,109 @@
+"""SAM's prompt encoder and mask decoder, run for B frames with B prompt sets in one call.
+
+The stock `MaskDecoder.predict_masks` repeats one image's embedding once per prompt set,
+so it cannot take B images with their own prompts. `decode` runs the decoder's own
+submodules on (embedding_i, prompts_i) pairs instead; tests check it against the stock
+per-image call.
+"""
+
+import functools
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+PROMPT_FRAME = 1024  # SAM (and EfficientViT-SAM) take prompt coordinates in a 1024 frame
+LOW_RES = 256
+
+
+def preprocess_shape(height: int, width: int, long_side: int = PROMPT_FRAME) -> tuple[int, int]:
+    """SAM's ResizeLongestSide: the size an (H, W) image has in the prompt frame."""
+    scale = long_side / max(height, width)
+    return int(height * scale + 0.5), int(width * scale + 0.5)
+
+
+class PromptDecoder:
+    def __init__(self, prompt_encoder: nn.Module, mask_decoder: nn.Module):
+        self.prompt_encoder, self.mask_decoder = prompt_encoder, mask_decoder
+
+    def to_prompt_frame(self, coords: torch.Tensor, image_size: tuple[int, int]) -> torch.Tensor:
+        """(..., 2) pixel (x, y) -> the same points in the 1024 prompt frame."""
+        height, width = image_size
+        new_height, new_width = preprocess_shape(height, width)
+        scale = torch.tensor([new_width / width, new_height / height], dtype=torch.float32)
+        return coords.to(torch.float32) * scale
+
+    def decode(
+        self,
+        embeddings: torch.Tensor,
+        points: torch.Tensor,
+        labels: torch.Tensor,
+        image_size: tuple[int, int],
+        boxes: torch.Tensor | None = None,
+        mask_input: torch.Tensor | None = None,
+    ) -> tuple[torch.Tensor, torch.Tensor]:
+        """Multimask decode. embeddings (B, 256, 64, 64); points (B, N, 2) pixels; labels (B, N);
+        boxes (B, 4) pixel xyxy; mask_input (B, 1, 256, 256) logits.
+        Returns low-resolution logits (B, 3, 256, 256) and predicted IoU scores (B, 3)."""
+        device = embeddings.device
+        coords = self.to_prompt_frame(points, image_size).to(device)
+        box_coords = None
+        if boxes is not None:
+            box_coords = self.to_prompt_frame(boxes.view(-1, 2, 2), image_size).view(-1, 4).to(device)
+        sparse, dense = self.prompt_encoder(
+            points=(coords, labels.to(device)),
+            boxes=box_coords,
+            masks=None if mask_input is None else mask_input.to(device),
+        )
+        masks, scores = _predict_masks_per_image(
+            self.mask_decoder, embeddings, self.prompt_encoder.get_dense_pe(), sparse, dense.to(embeddings.dtype)
+        )
+        return masks[:, 1:], scores[:, 1:]
+
+    @staticmethod
+    def to_image(low_res: torch.Tensor, image_size: tuple[int, int]) -> torch.Tensor:
+        """(B, K, 256, 256) logits -> (B, K, H, W) logits at the frame's size.
+
+        SAM upsamples to 1024 x 1024, crops the padding and resizes to the frame, all
+        bilinear. That chain is linear and separable, so it is one small matrix per axis
+        (H x 256, W x 256): the same values without the 1024 x 1024 intermediate.
+        """
+        height, width = image_size
+        input_height, input_width = preprocess_shape(height, width)
+        rows = _resize_matrix(height, input_height).to(low_res)
+        columns = _resize_matrix(width, input_width).to(low_res)
+        return torch.einsum("hy,bkyx,wx->bkhw", rows, low_res, columns)
+
+
+@functools.lru_cache(maxsize=16)
+def _resize_matrix(output: int, valid: int) -> torch.Tensor:
+    """(output, 256): bilinear 256 -> 1024, keep the first `valid`, bilinear -> output."""
+    up = F.interpolate(torch.eye(LOW_RES)[None, None], (PROMPT_FRAME, LOW_RES), mode="bilinear", align_corners=False)
+    down = F.interpolate(torch.eye(valid)[None, None], (output, valid), mode="bilinear", align_corners=False)
+    return down[0, 0] @ up[0, 0, :valid]
+
+
+def _predict_masks_per_image(
+    decoder: nn.Module,
+    embeddings: torch.Tensor,
+    image_pe: torch.Tensor,
+    sparse: torch.Tensor,
+    dense: torch.Tensor,
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """`MaskDecoder.predict_masks` with image i paired with prompt set i (no repeat)."""
+    batch = embeddings.shape[0]
+    output_tokens = torch.cat([decoder.iou_token.weight, decoder.mask_tokens.weight], dim=0)
+    tokens = torch.cat([output_tokens.unsqueeze(0).expand(batch, -1, -1), sparse], dim=1)
+    source = embeddings + dense
+    position = image_pe.expand(batch, -1, -1, -1)
+    _, channels, height, width = source.shape
+    hidden, source = decoder.transformer(source, position, tokens)
+    iou_token_out = hidden[:, 0, :]
+    mask_tokens_out = hidden[:, 1 : 1 + decoder.num_mask_tokens, :]
+    upscaled = decoder.output_upscaling(source.transpose(1, 2).reshape(batch, channels, height, width))
+    hyper_in = torch.stack(
+        [mlp(mask_tokens_out[:, i, :]) for i, mlp in enumerate(decoder.output_hypernetworks_mlps)], dim=1
+    )
+    _, up_channels, up_height, up_width = upscaled.shape
+    masks = (hyper_in @ upscaled.view(batch, up_channels, up_height * up_width)).view(batch, -1, up_height, up_width)
+    return masks, decoder.iou_prediction_head(iou_token_out)

@@ -1,0 +1,94 @@
+"""SAM-G's point features, similarity maps and prompt points (paper section 4).
+
+Features are (C, G, G) grids (G = 64) from an image encoder. Point features come from the
+reference: type 1 summarises an object's mask ((mean + max) / 2 per channel), type 2 is
+the feature at one extra point. Every point feature gives a cosine-similarity map over a
+new frame's grid; maps of several encoders are averaged, upsampled to the frame, and
+their extremes become prompt points.
+"""
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+GRID = 64
+
+
+def mask_on_grid(mask: np.ndarray, grid: int = GRID) -> torch.Tensor:
+    """(H, W) bool -> (grid, grid) bool: bilinear resize of the 0/1 mask, kept above 0.5."""
+    resized = F.interpolate(torch.as_tensor(mask, dtype=torch.float32)[None, None], size=(grid, grid), mode="bilinear")
+    return resized[0, 0] > 0.5
+
+
+def type1_feature(features: torch.Tensor, region: torch.Tensor) -> torch.Tensor:
+    """(C, G, G) features, (G, G) bool region -> (C,) unit vector: (mean + max) / 2 inside."""
+    inside = features[:, region]
+    if inside.shape[1] == 0:
+        raise ValueError("the reference mask covers no cell of the feature grid")
+    return F.normalize((inside.mean(dim=1) + inside.amax(dim=1)) / 2, dim=0)
+
+
+def type2_feature(features: torch.Tensor, point_xy: tuple[float, float], image_size: tuple[int, int]) -> torch.Tensor:
+    """(C,) unit vector: the bilinear feature at an image pixel (x, y) of an (H, W) image.
+
+    Pixel p maps to grid position p / size * G, as in the official code, clamped to the grid.
+    """
+    height, width = image_size
+    grid = features.shape[-1]
+    gx = min(max(point_xy[0] / width * grid, 0.0), grid - 1.0)
+    gy = min(max(point_xy[1] / height * grid, 0.0), grid - 1.0)
+    x0, y0 = int(gx), int(gy)
+    x1, y1 = min(x0 + 1, grid - 1), min(y0 + 1, grid - 1)
+    wx, wy = gx - x0, gy - y0
+    value = (
+        features[:, y0, x0] * (1 - wx) * (1 - wy)
+        + features[:, y0, x1] * wx * (1 - wy)
+        + features[:, y1, x0] * (1 - wx) * wy
+        + features[:, y1, x1] * wx * wy
+    )
+    return F.normalize(value, dim=0)
+
+
+def similarity_maps(point_features: torch.Tensor, frame_features: torch.Tensor) -> torch.Tensor:
+    """(P, C) unit point features, (B, C, G, G) frame features -> (B, P, G, G) cosine maps."""
+    return torch.einsum("pc,bcyx->bpyx", point_features, F.normalize(frame_features, dim=1))
+
+
+def upsample_maps(maps: torch.Tensor, size: tuple[int, int]) -> torch.Tensor:
+    """(B, P, G, G) -> (B, P, H, W), bilinear (the official code goes through 1024 x 1024
+    first; for bilinear resampling both give the same values up to rounding)."""
+    return F.interpolate(maps, size=size, mode="bilinear", align_corners=False)
+
+
+def argmax_points(maps: torch.Tensor) -> torch.Tensor:
+    """(B, P, H, W) -> (B, P, 2) integer (x, y) of each map's maximum."""
+    width = maps.shape[-1]
+    index = maps.flatten(2).argmax(dim=2)
+    return torch.stack([index % width, index // width], dim=-1)
+
+
+def argmin_in_boxes(score: torch.Tensor, boxes: torch.Tensor | None = None) -> torch.Tensor:
+    """(B, H, W) map, (B, 4) inclusive xyxy boxes -> (B, 2) integer (x, y) of the minimum inside."""
+    batch, height, width = score.shape
+    if boxes is not None:
+        ys = torch.arange(height).view(1, height, 1)
+        xs = torch.arange(width).view(1, 1, width)
+        x0, y0, x1, y1 = (boxes[:, i].view(batch, 1, 1) for i in range(4))
+        outside = (xs < x0) | (xs > x1) | (ys < y0) | (ys > y1)
+        score = score.masked_fill(outside, float("inf"))
+    index = score.flatten(1).argmin(dim=1)
+    return torch.stack([index % width, index // width], dim=-1)
+
+
+def mask_boxes(masks: torch.Tensor) -> torch.Tensor:
+    """(B, H, W) bool -> (B, 4) inclusive xyxy boxes; an empty mask gives the whole frame."""
+    batch, height, width = masks.shape
+    rows, columns = masks.any(dim=2), masks.any(dim=1)
+    boxes = torch.empty(batch, 4, dtype=torch.long)
+    for i in range(batch):
+        ys, xs = torch.nonzero(rows[i]).flatten(), torch.nonzero(columns[i]).flatten()
+        if len(ys) == 0:
+            boxes[i] = torch.tensor([0, 0, width - 1, height - 1])
+        else:
+            boxes[i] = torch.stack([xs[0], ys[0], xs[-1], ys[-1]])
+    return boxes

@@ -1,0 +1,170 @@
+"""The SAM-G procedure, batched over frames (paper section 4, appendix A; SPEC section 6).
+
+Per batch: encoder features once; similarity maps of every point feature (SAM and DINOv2
+maps averaged); a positive prompt at each map's maximum and a negative at the minimum of
+the type-1 map; then up to three decoder rounds, all frames at once, each frame with its
+own prompts:
+1. points only; the 3 mask logits combined with the PerSAM weights; its box; one more
+   negative at the type-1 minimum inside that box;
+2. points + box + the combined low-resolution logits; the best-scoring mask, its box, one
+   more negative inside it;
+3. points + box + that mask's logits; the best-scoring mask is the answer.
+With several objects, all their points go into the same call (one union mask); the
+type-1 map used for negatives is the maximum over the objects' type-1 maps.
+"""
+
+import time
+from dataclasses import asdict, dataclass
+
+import numpy as np
+import torch
+
+from samg.segmenter.backends import DinoEncoder, SamBackend
+from samg.segmenter.base import Segmentation, check_frames
+from samg.segmenter.features import (
+    argmax_points,
+    argmin_in_boxes,
+    mask_boxes,
+    mask_on_grid,
+    similarity_maps,
+    type1_feature,
+    type2_feature,
+    upsample_maps,
+)
+from samg.segmenter.prompts import Prompt
+
+DEFAULT_MASK_WEIGHTS = (1 / 3, 1 / 3, 1 / 3)  # PerSAM's start, in decoder output order
+
+
+@dataclass(frozen=True)
+class SamgOptions:
+    """Ablation switches of the paper's Table 4."""
+
+    use_dino: bool = True  # --no-dino: SAM features alone
+    extra_points: bool = True  # --no-extra-points: type-1 features alone
+    refine: bool = True  # --no-refine: round 1 only
+
+
+@dataclass(frozen=True)
+class PointFeatures:
+    """Unit point features of the reference, one (P, C) matrix per encoder; the first
+    `n_objects` rows are type 1 (one per object), the rest type 2 (extra points)."""
+
+    sam: torch.Tensor
+    dino: torch.Tensor | None
+    n_objects: int
+
+
+def reference_point_features(
+    prompt: Prompt, sam: SamBackend, dino: DinoEncoder | None, options: SamgOptions
+) -> PointFeatures:
+    image = prompt.image[None]
+    encoders = {"sam": sam.encode(image)[0]}
+    if dino is not None and options.use_dino:
+        encoders["dino"] = dino.encode(image)[0]
+    size = prompt.mask.shape
+    matrices = {}
+    for name, features in encoders.items():
+        rows = [type1_feature(features, mask_on_grid(prompt.mask == obj.object_id)) for obj in prompt.objects]
+        if options.extra_points:
+            rows += [type2_feature(features, point, size) for obj in prompt.objects for point in obj.points]
+        matrices[name] = torch.stack(rows)
+    return PointFeatures(matrices["sam"], matrices.get("dino"), len(prompt.objects))
+
+
+@dataclass(frozen=True)
+class FramePrompts:
+    """Similarity maps of a batch at frame size, and the prompts they give."""
+
+    maps: torch.Tensor  # (B, P, H, W)
+    type1_union: torch.Tensor  # (B, H, W): the maximum over the objects' type-1 maps
+    positives: torch.Tensor  # (B, P, 2) (x, y) of each map's maximum
+    negative: torch.Tensor  # (B, 2) (x, y) of the type-1 union's minimum
+
+    @classmethod
+    def from_features(
+        cls, points: PointFeatures, sam_features: torch.Tensor, dino_features: torch.Tensor | None, size
+    ) -> "FramePrompts":
+        maps = similarity_maps(points.sam.to(sam_features), sam_features)
+        if points.dino is not None and dino_features is not None:
+            maps = (maps + similarity_maps(points.dino.to(dino_features), dino_features)) / 2
+        maps = upsample_maps(maps.float().cpu(), size)
+        union = maps[:, : points.n_objects].amax(dim=1)
+        return cls(maps, union, argmax_points(maps), argmin_in_boxes(union))
+
+
+class SamgSegmenter:
+    """SAM-G masks for batches of frames; the same object serves the pipeline, evaluation
+    rollouts and online RL."""
+
+    name = "samg"
+    needs_ground_truth = False
+
+    def __init__(
+        self,
+        prompt: Prompt,
+        sam: SamBackend,
+        dino: DinoEncoder | None,
+        mask_weights: tuple[float, float, float] = DEFAULT_MASK_WEIGHTS,
+        options: SamgOptions = SamgOptions(),
+    ):
+        self.prompt, self.sam, self.options = prompt, sam, options
+        self.dino = dino if options.use_dino else None
+        self.mask_weights = torch.tensor(mask_weights, dtype=torch.float32)
+        self.points = reference_point_features(prompt, sam, self.dino, options)
+
+    def describe(self) -> dict:
+        return {
+            "kind": self.name,
+            "sam": self.sam.name,
+            "dino": None if self.dino is None else self.dino.name,
+            "mask_weights": [float(w) for w in self.mask_weights],
+            **asdict(self.options),
+        }
+
+    @torch.inference_mode()
+    def segment(self, frames: np.ndarray, ground_truth: np.ndarray | None = None) -> Segmentation:
+        check_frames(frames)
+        size = frames.shape[1:3]
+        started = time.perf_counter()
+        sam_features = self.sam.encode(frames)
+        dino_features = self.dino.encode(frames) if self.dino is not None else None
+        encoded = time.perf_counter()
+        prompts = FramePrompts.from_features(self.points, sam_features, dino_features, size)
+        masks, rounds = self._decode(sam_features, prompts, size)
+        finished = time.perf_counter()
+        per_frame = {"encode_s": (encoded - started) / len(frames), "decode_s": (finished - encoded) / len(frames)}
+        diagnostics = [
+            {
+                "points": rounds["points"][i].tolist(),
+                "labels": rounds["labels"][i].tolist(),
+                "box": rounds["box"][i].tolist(),
+                "score": float(rounds["score"][i]),
+                **per_frame,
+            }
+            for i in range(len(frames))
+        ]
+        return Segmentation(masks=masks.numpy(), diagnostics=diagnostics)
+
+    def _decode(self, embeddings: torch.Tensor, prompts: FramePrompts, size) -> tuple[torch.Tensor, dict]:
+        decoder = self.sam.decoder
+        batch = embeddings.shape[0]
+        points = torch.cat([prompts.positives, prompts.negative[:, None]], dim=1)
+        labels = torch.cat([torch.ones(prompts.positives.shape[:2], dtype=torch.long), torch.zeros(batch, 1, dtype=torch.long)], 1)
+        low, scores = decoder.decode(embeddings, points, labels, size)
+        combined = torch.einsum("k,bkyx->byx", self.mask_weights.to(low), low)[:, None]
+        mask = decoder.to_image(combined, size)[:, 0].cpu() > 0
+        score = (scores * self.mask_weights.to(scores)).sum(dim=1).cpu()
+        box = mask_boxes(mask)
+        if self.options.refine:
+            mask_input = combined
+            for _ in range(2):
+                points = torch.cat([points, argmin_in_boxes(prompts.type1_union, box)[:, None]], dim=1)
+                labels = torch.cat([labels, torch.zeros(batch, 1, dtype=torch.long)], dim=1)
+                low, scores = decoder.decode(embeddings, points, labels, size, boxes=box, mask_input=mask_input)
+                best = scores.argmax(dim=1)
+                mask_input = low[torch.arange(batch), best][:, None]
+                score = scores[torch.arange(batch), best].cpu()
+                mask = decoder.to_image(mask_input, size)[:, 0].cpu() > 0
+                box = mask_boxes(mask)
+        return mask, {"points": points, "labels": labels, "box": box, "score": score}
