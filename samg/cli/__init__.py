@@ -3,7 +3,7 @@
 import typer
 
 from samg import __version__
-from samg.cli import collect, envs, expert, prompt
+from samg.cli import collect, envs, expert, prompt, weights
 
 app = typer.Typer(
     name="samg",
@@ -13,6 +13,7 @@ app = typer.Typer(
 )
 app.add_typer(envs.app, name="envs")
 app.add_typer(expert.app, name="expert")
+app.add_typer(weights.app, name="weights")
 app.command("collect")(collect.collect_command)
 app.command("info")(collect.info_command)
 app.command("prompt")(prompt.prompt_command)

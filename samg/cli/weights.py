@@ -1,0 +1,40 @@
+"""`samg weights ...`: the backends' checkpoint files."""
+
+import typer
+from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TransferSpeedColumn
+from rich.table import Table
+
+from samg.cli.common import console, one_line_errors
+
+app = typer.Typer(help="Model weights (SAM family, DINOv2) in $SAMG_HOME/weights.", no_args_is_help=True)
+
+
+@app.command("list")
+@one_line_errors
+def list_weights() -> None:
+    """Each model, its file, size on disk, sha256 and whether it is present."""
+    from samg.segmenter.weights import WEIGHTS, weights_path
+
+    table = Table(title="model weights")
+    for column in ("model", "file", "sha256", "present"):
+        table.add_column(column)
+    for name, spec in WEIGHTS.items():
+        path = weights_path(name)
+        present = f"{path.stat().st_size / 2**20:.0f} MiB" if path.is_file() else "no"
+        table.add_row(name, spec.file_name, spec.sha256[:16] + "...", present)
+    console.print(table)
+
+
+@app.command()
+@one_line_errors
+def download(model: str = typer.Argument(..., help="Model name (see `samg weights list`), or 'all'.")) -> None:
+    """Fetch official checkpoints, checksum-verified."""
+    from samg.segmenter.weights import WEIGHTS, download_weights, weights_file
+
+    names = list(WEIGHTS) if model == "all" else [weights_file(model).model]
+    columns = (TextColumn("{task.description}"), BarColumn(), DownloadColumn(), TransferSpeedColumn())
+    with Progress(*columns, console=console) as progress:
+        for name in names:
+            bar = progress.add_task(name, total=None)
+            path = download_weights(name, lambda done, total, bar=bar: progress.update(bar, completed=done, total=total or None))
+            progress.console.print(f"{name}: {path}")

@@ -1,0 +1,219 @@
+"""Checkpoint files of the backends: where they come from, where they live, how they load.
+
+Files live in $SAMG_HOME/weights (default ~/.cache/samg/weights). Downloads are checked
+against the sha256 of the official release; loading never unpickles objects
+(`torch.load(weights_only=True)` or safetensors) and checks every key (strict).
+"""
+
+import hashlib
+import pickle
+import tempfile
+import urllib.error
+import urllib.request
+import zipfile
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import torch
+
+from samg.errors import SamgError, UnknownNameError
+from samg.paths import samg_home
+from samg.segmenter.backends import build_backend
+
+
+class WeightsError(SamgError):
+    """A checkpoint that is missing, corrupt, or does not fit its model."""
+
+
+@dataclass(frozen=True)
+class WeightsFile:
+    model: str
+    file_name: str
+    url: str
+    sha256: str
+    layout: str  # how keys map onto our module: "sam", "dinov2-hub"
+
+
+WEIGHTS: dict[str, WeightsFile] = {
+    w.model: w
+    for w in (
+        WeightsFile(
+            "efficientvit-l0",
+            "efficientvit_sam_l0.pt",
+            "https://huggingface.co/mit-han-lab/efficientvit-sam/resolve/main/efficientvit_sam_l0.pt",
+            "c4f994b01a16d48bcf2fbbb089448cfbf58fae5811edfa8113c953b8b8cc64b8",
+            "sam",
+        ),
+        WeightsFile(
+            "efficientvit-l1",
+            "efficientvit_sam_l1.pt",
+            "https://huggingface.co/mit-han-lab/efficientvit-sam/resolve/main/efficientvit_sam_l1.pt",
+            "fa151df2b9b96896accd505470755cdd293a4c50cdabac95478f3fbd86d9152b",
+            "sam",
+        ),
+        WeightsFile(
+            "sam-vit-b",
+            "sam_vit_b_01ec64.pth",
+            "https://dl.fbaipublicfiles.com/segment_anything/sam_vit_b_01ec64.pth",
+            "ec2df62732614e57411cdcf32a23ffdf28910380d03139ee0f4fcbe91eb8c912",
+            "sam",
+        ),
+        WeightsFile(
+            "dinov2-vits14",
+            "dinov2_vits14_pretrain.pth",
+            "https://dl.fbaipublicfiles.com/dinov2/dinov2_vits14/dinov2_vits14_pretrain.pth",
+            "b938bf1bc15cd2ec0feacfe3a1bb553fe8ea9ca46a7e1d8d00217f29aef60cd9",
+            "dinov2-hub",
+        ),
+        WeightsFile(
+            "dinov2-vitb14",
+            "dinov2_vitb14_pretrain.pth",
+            "https://dl.fbaipublicfiles.com/dinov2/dinov2_vitb14/dinov2_vitb14_pretrain.pth",
+            "0b8b82f85de91b424aded121c7e1dcc2b7bc6d0adeea651bf73a13307fad8c73",
+            "dinov2-hub",
+        ),
+    )
+}
+
+
+def weights_file(model: str) -> WeightsFile:
+    try:
+        return WEIGHTS[model]
+    except KeyError:
+        raise UnknownNameError("model", model, WEIGHTS) from None
+
+
+def weights_path(model: str) -> Path:
+    return samg_home() / "weights" / weights_file(model).file_name
+
+
+def file_sha256(path: Path, chunk: int = 1 << 22) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        while block := handle.read(chunk):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def download_weights(model: str, on_progress: Callable[[int, int], None] | None = None) -> Path:
+    """Fetch the official file into the cache, checksum-verified, written atomically."""
+    spec = weights_file(model)
+    target = weights_path(model)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        with urllib.request.urlopen(spec.url, timeout=60) as response:
+            total = int(response.headers.get("Content-Length") or 0)
+            digest = hashlib.sha256()
+            with tempfile.NamedTemporaryFile(dir=target.parent, delete=False) as tmp:
+                done = 0
+                while block := response.read(1 << 20):
+                    tmp.write(block)
+                    digest.update(block)
+                    done += len(block)
+                    if on_progress is not None:
+                        on_progress(done, total)
+    except (urllib.error.URLError, TimeoutError, OSError) as error:
+        raise WeightsError(f"could not download {spec.url} ({getattr(error, 'reason', error)})") from None
+    if digest.hexdigest() != spec.sha256:
+        Path(tmp.name).unlink(missing_ok=True)
+        raise WeightsError(f"checksum mismatch for {spec.url}: got {digest.hexdigest()[:12]}..., expected {spec.sha256[:12]}...")
+    Path(tmp.name).replace(target)
+    return target
+
+
+def read_state_dict(path: Path) -> dict[str, torch.Tensor]:
+    """Tensors of a checkpoint file, without unpickling objects; unwraps {'state_dict': ...}."""
+    try:
+        if path.suffix == ".safetensors":
+            from safetensors.torch import load_file
+
+            state = load_file(path)
+        else:
+            state = torch.load(path, map_location="cpu", weights_only=True)
+    except (RuntimeError, EOFError, pickle.UnpicklingError, zipfile.BadZipFile, ValueError, OSError) as error:
+        raise WeightsError(f"{path} is corrupt, truncated or not a weights file ({type(error).__name__}: {error})") from None
+    for wrapper in ("state_dict", "model"):
+        if isinstance(state, dict) and isinstance(state.get(wrapper), dict):
+            state = state[wrapper]
+    if not isinstance(state, dict) or not all(isinstance(v, torch.Tensor) for v in state.values()):
+        raise WeightsError(f"{path} holds no state dict of tensors")
+    return state
+
+
+def dinov2_hub_to_hf(state: dict[str, torch.Tensor], target_keys: set[str]) -> dict[str, torch.Tensor]:
+    """torch-hub DINOv2 keys (blocks.N.attn.qkv, ls1.gamma, ...) -> transformers' Dinov2Model.
+
+    transformers 5 names the attention projections q/k/v/o_proj, 4.x query/key/value and
+    output.dense: `target_keys` (the model's own) decides."""
+    new_names = "encoder.layer.0.attention.q_proj.weight" in target_keys
+    qkv_names = ("q_proj", "k_proj", "v_proj") if new_names else ("attention.query", "attention.key", "attention.value")
+    renames = {
+        "cls_token": "embeddings.cls_token",
+        "mask_token": "embeddings.mask_token",
+        "pos_embed": "embeddings.position_embeddings",
+        "patch_embed.proj.weight": "embeddings.patch_embeddings.projection.weight",
+        "patch_embed.proj.bias": "embeddings.patch_embeddings.projection.bias",
+        "norm.weight": "layernorm.weight",
+        "norm.bias": "layernorm.bias",
+    }
+    block_parts = {
+        "norm1": "norm1",
+        "norm2": "norm2",
+        "attn.proj": "attention.o_proj" if new_names else "attention.output.dense",
+        "mlp.fc1": "mlp.fc1",
+        "mlp.fc2": "mlp.fc2",
+    }
+    mapped: dict[str, torch.Tensor] = {}
+    for key, value in state.items():
+        if key in renames:
+            mapped[renames[key]] = value
+            continue
+        parts = key.split(".")
+        if parts[0] != "blocks":
+            raise WeightsError(f"unexpected key {key!r} in a DINOv2 torch-hub checkpoint")
+        prefix, rest = f"encoder.layer.{parts[1]}", ".".join(parts[2:])
+        if rest.startswith("attn.qkv."):
+            for name, chunk in zip(qkv_names, value.chunk(3, dim=0)):
+                mapped[f"{prefix}.attention.{name}.{parts[-1]}"] = chunk
+        elif rest in ("ls1.gamma", "ls2.gamma"):
+            mapped[f"{prefix}.layer_scale{rest[2]}.lambda1"] = value
+        else:
+            module, leaf = rest.rsplit(".", 1)
+            if module not in block_parts:
+                raise WeightsError(f"unexpected key {key!r} in a DINOv2 torch-hub checkpoint")
+            mapped[f"{prefix}.{block_parts[module]}.{leaf}"] = value
+    return mapped
+
+
+def load_backend(
+    model: str,
+    path: str | Path | None = None,
+    device: str = "cpu",
+    dtype: torch.dtype = torch.float32,
+    tiny: bool = False,
+):
+    """The backend with its official weights (from the cache, or an explicit file).
+    `tiny` builds the tiny architecture of the same family (for files the tests write)."""
+    spec = weights_file(model)
+    source = Path(path) if path is not None else weights_path(model)
+    if not source.is_file():
+        raise WeightsError(f"no weights for {model} at {source}: run 'samg weights download {model}'")
+    state = read_state_dict(source)
+    backend = build_backend(model, tiny=tiny)
+    if spec.layout == "dinov2-hub" and "cls_token" in state:
+        state = dinov2_hub_to_hf(state, set(backend.model.state_dict()))
+    if spec.layout == "dinov2-hub":
+        state = {key.removeprefix("dinov2."): value for key, value in state.items()}
+    try:
+        result = backend.model.load_state_dict(state, strict=False)
+    except RuntimeError as error:  # shape mismatches
+        raise WeightsError(f"{source} does not fit {model}: {str(error).splitlines()[-1].strip()}") from None
+    problems = [*result.missing_keys, *result.unexpected_keys]
+    if problems:
+        raise WeightsError(
+            f"{source} does not fit {model}: {len(result.missing_keys)} missing and "
+            f"{len(result.unexpected_keys)} unexpected keys (first: {problems[0]!r})"
+        )
+    backend.model.to(device=device, dtype=dtype)
+    return backend
