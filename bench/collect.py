@@ -3,7 +3,7 @@
     python bench/collect.py [--task door] [--episodes 6] [--settings all] [--expert PATH]
 
 The floor is the cost of rendering the same frames alone (every setting and the mask of
-each recorded state, in one process, no physics, no compression, no writes). Collection
+each recorded state, in one process on one core, no physics, no compression, no writes). Collection
 is timed end to end (`samg.rl_collect.collect`, pool start included) with 1 and 2 workers.
 Frames are states x settings, as the progress bar counts them.
 """
@@ -14,6 +14,8 @@ import platform
 import tempfile
 import time
 from pathlib import Path
+
+os.environ.setdefault("LP_NUM_THREADS", "1")  # the floor on one core, as each worker renders
 
 import samg.envs  # noqa: F401  (GL set-up first)
 from samg.envs import FrameRenderer, get_task, make_env, parse_settings

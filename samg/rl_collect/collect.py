@@ -85,6 +85,9 @@ _worker: dict = {}  # per worker process: env, expert, renderer, settings (set b
 
 
 def _init_worker(task_name: str, expert_factory: ExpertFactory, image_size: int, settings, video_dir) -> None:
+    # One core per worker: Mesa's llvmpipe would otherwise start a render thread per core
+    # in every worker, and the workers would fight over them (measured in bench/collect.py).
+    os.environ.setdefault("LP_NUM_THREADS", "1")
     task = get_task(task_name)
     env = make_env(task)
     videos = VideoDirectory(video_dir) if video_dir is not None else None

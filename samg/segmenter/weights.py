@@ -215,5 +215,4 @@ def load_backend(
             f"{source} does not fit {model}: {len(result.missing_keys)} missing and "
             f"{len(result.unexpected_keys)} unexpected keys (first: {problems[0]!r})"
         )
-    backend.model.to(device=device, dtype=dtype)
-    return backend
+    return backend.to(device, dtype)
