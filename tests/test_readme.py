@@ -27,3 +27,6 @@ def test_store_example_runs(tmp_path, monkeypatch):
     namespace: dict = {}
     exec(compile(BLOCKS[1], "README.md", "exec"), namespace)
     assert namespace["episode"]["rgb/video_hard"].shape == (200, 16, 16, 3)
+    exec(compile(BLOCKS[2], "README.md", "exec"), namespace)  # the segmenter, on that episode
+    assert namespace["result"].masks.shape == (200, 16, 16)
+    assert len(BLOCKS) == 3

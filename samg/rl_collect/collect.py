@@ -9,8 +9,12 @@ committed in that order. The result depends on the seed alone, not on the number
 workers or on interruptions: a killed run, resumed, ends with the same bytes.
 """
 
+import ctypes
+import ctypes.util
 import multiprocessing
 import os
+import signal
+import sys
 import time
 from collections.abc import Callable
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
@@ -88,6 +92,7 @@ def _init_worker(task_name: str, expert_factory: ExpertFactory, image_size: int,
     # One core per worker: Mesa's llvmpipe would otherwise start a render thread per core
     # in every worker, and the workers would fight over them (measured in bench/collect.py).
     os.environ.setdefault("LP_NUM_THREADS", "1")
+    _die_with_parent()
     task = get_task(task_name)
     env = make_env(task)
     videos = VideoDirectory(video_dir) if video_dir is not None else None
@@ -97,6 +102,13 @@ def _init_worker(task_name: str, expert_factory: ExpertFactory, image_size: int,
         renderer=FrameRenderer(task, env.model, image_size, videos),
         settings=tuple(settings),
     )
+
+
+def _die_with_parent() -> None:
+    """A worker must not outlive a killed collection (Linux: PR_SET_PDEATHSIG)."""
+    if sys.platform.startswith("linux"):
+        libc = ctypes.CDLL(ctypes.util.find_library("c"), use_errno=True)
+        libc.prctl(1, signal.SIGKILL)  # 1 = PR_SET_PDEATHSIG
 
 
 def _rollout_job(seed: int) -> EpisodeRollout:

@@ -107,8 +107,13 @@ class SamgSegmenter:
         dino: DinoEncoder | None,
         mask_weights: tuple[float, float, float] = DEFAULT_MASK_WEIGHTS,
         options: SamgOptions = SamgOptions(),
+        chunk: int | None = None,
     ):
+        """`chunk`: frames per pass through encoders and decoder rounds. Default: one on a
+        CPU (measured on 2 cores: 8 frames at once cost 1.3x per frame in the encoders and
+        1.7x in the decoder), 64 on a GPU."""
         self.prompt, self.sam, self.options = prompt, sam, options
+        self.chunk = chunk
         self.dino = dino if options.use_dino else None
         self.mask_weights = torch.tensor(mask_weights, dtype=torch.float32)
         self.points = reference_point_features(prompt, sam, self.dino, options)
@@ -122,9 +127,18 @@ class SamgSegmenter:
             **asdict(self.options),
         }
 
-    @torch.inference_mode()
     def segment(self, frames: np.ndarray, ground_truth: np.ndarray | None = None) -> Segmentation:
         check_frames(frames)
+        device = next(self.sam.model.parameters()).device
+        chunk = self.chunk or (1 if device.type == "cpu" else 64)
+        parts = [self._segment_chunk(frames[at : at + chunk]) for at in range(0, len(frames), chunk)]
+        return Segmentation(
+            masks=np.concatenate([part.masks for part in parts]),
+            diagnostics=[d for part in parts for d in part.diagnostics],
+        )
+
+    @torch.inference_mode()
+    def _segment_chunk(self, frames: np.ndarray) -> Segmentation:
         size = frames.shape[1:3]
         started = time.perf_counter()
         sam_features = self.sam.encode(frames)

@@ -4,6 +4,8 @@
 It exists to check the batched `SamgSegmenter`: both must give the same masks.
 """
 
+import time
+
 import numpy as np
 import torch
 
@@ -16,10 +18,12 @@ def reference_segment(segmenter: SamgSegmenter, frames: np.ndarray) -> Segmentat
     check_frames(frames)
     predictor = segmenter.sam.predictor()
     weights = segmenter.mask_weights.numpy()
-    masks = []
+    masks, diagnostics = [], []
     for frame in frames:
+        started = time.perf_counter()
         predictor.set_image(frame)
         dino = segmenter.dino.encode(frame[None]) if segmenter.dino is not None else None
+        encoded = time.perf_counter()
         prompts = FramePrompts.from_features(segmenter.points, predictor.features, dino, frame.shape[:2])
         union = prompts.type1_union
         points = np.concatenate([prompts.positives[0].numpy(), prompts.negative.numpy()])
@@ -45,7 +49,8 @@ def reference_segment(segmenter: SamgSegmenter, frames: np.ndarray) -> Segmentat
                 best = int(np.argmax(_numpy(scores)))
                 mask, mask_input = _numpy(logits)[best] > 0, _numpy(low)[best][None]
         masks.append(mask)
-    return Segmentation(masks=np.stack(masks))
+        diagnostics.append({"encode_s": encoded - started, "decode_s": time.perf_counter() - encoded})
+    return Segmentation(masks=np.stack(masks), diagnostics=diagnostics)
 
 
 def _numpy(value) -> np.ndarray:

@@ -186,6 +186,26 @@ def dinov2_hub_to_hf(state: dict[str, torch.Tensor], target_keys: set[str]) -> d
     return mapped
 
 
+def _hf_dinov2_names(state: dict[str, torch.Tensor], target_keys: set[str]) -> dict[str, torch.Tensor]:
+    """A Hugging Face DINOv2 file (model.safetensors) onto the installed transformers:
+    drop a `dinov2.` prefix; transformers 5 renamed attention.attention.query/key/value
+    and attention.output.dense to q/k/v_proj and o_proj."""
+    renamed = {}
+    modern = "encoder.layer.0.attention.q_proj.weight" in target_keys
+    for key, value in state.items():
+        key = key.removeprefix("dinov2.")
+        if modern:
+            for old, new in (
+                ("attention.attention.query", "attention.q_proj"),
+                ("attention.attention.key", "attention.k_proj"),
+                ("attention.attention.value", "attention.v_proj"),
+                ("attention.output.dense", "attention.o_proj"),
+            ):
+                key = key.replace(old, new)
+        renamed[key] = value
+    return renamed
+
+
 def load_backend(
     model: str,
     path: str | Path | None = None,
@@ -204,7 +224,7 @@ def load_backend(
     if spec.layout == "dinov2-hub" and "cls_token" in state:
         state = dinov2_hub_to_hf(state, set(backend.model.state_dict()))
     if spec.layout == "dinov2-hub":
-        state = {key.removeprefix("dinov2."): value for key, value in state.items()}
+        state = _hf_dinov2_names(state, set(backend.model.state_dict()))
     try:
         result = backend.model.load_state_dict(state, strict=False)
     except RuntimeError as error:  # shape mismatches

@@ -121,3 +121,22 @@ def test_weights_cli(tmp_path, monkeypatch):
     assert result.exit_code == 1 and "could not download" in result.output
     result = runner.invoke(app, ["weights", "download", "sam-vit-z"])
     assert result.exit_code == 2 and "unknown model 'sam-vit-z'" in result.output
+
+
+def test_dinov2_hugging_face_safetensors_layout_loads(tmp_path):
+    from safetensors.torch import save_file
+
+    reference = build_backend("dinov2-vitb14", tiny=True)
+    state = _perturbed_state(reference.model)
+    old_names = {}  # the names the Hub's files carry (transformers 4.x), with the model prefix
+    for key, value in state.items():
+        for new, old in (
+            ("attention.q_proj", "attention.attention.query"),
+            ("attention.k_proj", "attention.attention.key"),
+            ("attention.v_proj", "attention.attention.value"),
+            ("attention.o_proj", "attention.output.dense"),
+        ):
+            key = key.replace(new, old)
+        old_names[f"dinov2.{key}"] = value.contiguous()
+    save_file(old_names, tmp_path / "model.safetensors")
+    _assert_loaded(load_backend("dinov2-vitb14", tmp_path / "model.safetensors", tiny=True), state)
