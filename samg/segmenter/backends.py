@@ -21,13 +21,33 @@ IMAGENET_STD = (0.229, 0.224, 0.225)
 DINO_INPUT = 448  # 32 x 32 patches of 14 px
 
 
-class SamBackend:
-    """A SAM-family model: batched `encode`, batched `decoder`, and the package's own
-    per-image predictor (used by the reference implementation)."""
+class _Encoder:
+    """A model that encodes frames on a device, its heavy part under autocast in `dtype`."""
 
-    def __init__(self, name: str, model: nn.Module, predictor_class: Callable, transform: Callable):
+    def __init__(self, name: str, model: nn.Module):
         self.name, self.model = name, model.eval()
         self.dtype = torch.float32
+
+    def to(self, device: str, dtype: torch.dtype = torch.float32):
+        self.model.to(device)
+        self.dtype = dtype
+        return self
+
+    @property
+    def device(self) -> torch.device:
+        return next(self.model.parameters()).device
+
+    def _autocast(self):
+        return torch.autocast(self.device.type, dtype=self.dtype, enabled=self.dtype != torch.float32)
+
+
+class SamBackend(_Encoder):
+    """A SAM-family model: batched `encode`, batched `decoder`, and the package's own
+    per-image predictor (used by the reference implementation). Only the image encoder
+    runs under autocast: SAM computes its prompt encodings in float32."""
+
+    def __init__(self, name: str, model: nn.Module, predictor_class: Callable, transform: Callable):
+        super().__init__(name, model)
         self.decoder = PromptDecoder(model.prompt_encoder, model.mask_decoder)
         self._predictor_class = predictor_class
         self._transform = transform  # uint8 (H, W, 3) -> normalised, padded (3, S, S) tensor
@@ -35,51 +55,30 @@ class SamBackend:
     def predictor(self):
         return self._predictor_class(self.model)
 
-    def to(self, device: str, dtype: torch.dtype = torch.float32) -> "SamBackend":
-        """The image encoder (where the cost is) runs under autocast in `dtype`; the prompt
-        encoder and decoder stay float32, as SAM computes its prompt encodings in float32."""
-        self.model.to(device)
-        self.dtype = dtype
-        return self
-
     @torch.inference_mode()
     def encode(self, frames: np.ndarray) -> torch.Tensor:
         """(B, H, W, 3) uint8 -> (B, 256, 64, 64) float32, preprocessed as the predictor does."""
-        device = next(self.model.parameters()).device
-        batch = torch.stack([self._transform(frame) for frame in frames]).to(device)
-        with _autocast(device, self.dtype):
+        batch = torch.stack([self._transform(frame) for frame in frames]).to(self.device)
+        with self._autocast():
             return self.model.image_encoder(batch).float()
 
 
-class DinoEncoder:
+class DinoEncoder(_Encoder):
     """DINOv2 patch features (after the final norm) on a 64 x 64 grid."""
-
-    def __init__(self, name: str, model: nn.Module):
-        self.name, self.model = name, model.eval()
-        self.dtype = torch.float32
-
-    def to(self, device: str, dtype: torch.dtype = torch.float32) -> "DinoEncoder":
-        self.model.to(device)
-        self.dtype = dtype
-        return self
 
     @torch.inference_mode()
     def encode(self, frames: np.ndarray) -> torch.Tensor:
         """(B, H, W, 3) uint8 -> (B, C, 64, 64) float32."""
-        device = next(self.model.parameters()).device
+        device = self.device
         images = torch.tensor(frames, device=device).permute(0, 3, 1, 2).float() / 255.0
         images = F.interpolate(images, size=(DINO_INPUT, DINO_INPUT), mode="bilinear", align_corners=False)
         mean = torch.tensor(IMAGENET_MEAN, device=device).view(1, 3, 1, 1)
         std = torch.tensor(IMAGENET_STD, device=device).view(1, 3, 1, 1)
-        with _autocast(device, self.dtype):
+        with self._autocast():
             tokens = self.model(pixel_values=(images - mean) / std).last_hidden_state[:, 1:].float()
         side = DINO_INPUT // 14
         grid = tokens.reshape(len(frames), side, side, -1).permute(0, 3, 1, 2)
         return F.interpolate(grid, size=(GRID, GRID), mode="bilinear", align_corners=False)
-
-
-def _autocast(device: torch.device, dtype: torch.dtype):
-    return torch.autocast(device.type, dtype=dtype, enabled=dtype != torch.float32)
 
 
 # ---- SAM family ----------------------------------------------------------------------------

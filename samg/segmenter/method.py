@@ -129,8 +129,7 @@ class SamgSegmenter:
 
     def segment(self, frames: np.ndarray, ground_truth: np.ndarray | None = None) -> Segmentation:
         check_frames(frames)
-        device = next(self.sam.model.parameters()).device
-        chunk = self.chunk or (1 if device.type == "cpu" else 64)
+        chunk = self.chunk or (1 if self.sam.device.type == "cpu" else 64)
         parts = [self._segment_chunk(frames[at : at + chunk]) for at in range(0, len(frames), chunk)]
         return Segmentation(
             masks=np.concatenate([part.masks for part in parts]),
