@@ -67,7 +67,7 @@ def main() -> None:
                 mujoco.mj_forward(floor_model, floor_data)
                 posed.append(copy.copy(floor_data))
             with SceneRenderer(floor_model, args.size, task.camera) as plain:
-                variants = {"floor": lambda _, t: plain.render(posed[t])}
+                variants = {"floor": lambda _, t, posed=posed: plain.render(posed[t])}
                 for setting in SETTING_NAMES:
                     variants[setting] = lambda s, t, n=setting: renderer.render(s, n, 0, t)
                 variants["gt mask"] = lambda s, t: renderer.object_mask(s)

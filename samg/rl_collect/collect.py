@@ -21,7 +21,6 @@ from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wai
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import numpy as np
 
 from samg.envs import SETTING_NAMES, FrameRenderer, TaskSpec, get_task, make_env
 from samg.envs.videos import VideoDirectory
