@@ -148,7 +148,7 @@ class DemoStore:
                 compressors=[COMPRESSOR],
                 fill_value=0,
             )
-        group.attrs.update(
+        group.update_attributes(  # one write (attrs.update would write once per key)
             {
                 "format": FORMAT_NAME,
                 "format_version": FORMAT_VERSION,
@@ -239,10 +239,12 @@ class DemoStore:
         self._writable("meta/episode_ends")[index] = (index + 1) * self.plan.episode_length
         self._writable("meta/episode_seed")[index] = seed
         self._writable("meta/episode_success")[index] = success
-        self.group.attrs.update({"episodes_committed": index + 1, "next_seed": next_seed, "seeds_tried": seeds_tried})
+        # The commit point: one atomic write of zarr.json. `group.attrs.update` would write
+        # once per key, and a kill between two of them left committed=1 with next_seed=0.
+        self.group.update_attributes({"episodes_committed": index + 1, "next_seed": next_seed, "seeds_tried": seeds_tried})
 
     def mark_complete(self, **stats) -> None:
-        self.group.attrs.update({"complete": True, **stats})
+        self.group.update_attributes({"complete": True, **stats})
 
     def remove_partial_files(self) -> int:
         """Temporary files a killed writer left behind (zarr writes `*.partial`, then renames)."""

@@ -117,11 +117,17 @@ def test_killed_run_resumes_to_identical_bytes(tmp_path):
     victim.wait()
     interrupted = DemoStore(config.out)
     assert not interrupted.complete and 1 <= interrupted.n_episodes < 3
+    at_kill = (interrupted.n_episodes, list(interrupted.episode_seeds), interrupted.attrs["next_seed"])
     resumed = subprocess.run(command, capture_output=True, text=True)
     assert resumed.returncode == 0, resumed.stderr[-2000:]
     reference = collect(CollectConfig(**{**config.__dict__, "out": tmp_path / "reference.zarr"}))
-    assert DemoStore(config.out).complete and not list(config.out.rglob("*.partial"))
-    assert _tree_bytes(config.out) == _tree_bytes(reference.path)
+    finished = DemoStore(config.out)
+    assert finished.complete and not list(config.out.rglob("*.partial"))
+    seeds = (list(finished.episode_seeds), list(reference.episode_seeds))
+    killed_files, reference_files = _tree_bytes(config.out), _tree_bytes(reference.path)
+    differing = sorted(key for key in reference_files if killed_files.get(key) != reference_files[key])
+    assert not differing, f"at kill {at_kill}; seeds resumed/reference {seeds}; differing {differing}"
+    assert killed_files.keys() == reference_files.keys()
 
 
 def test_second_writer_is_refused(tmp_path):
@@ -170,3 +176,30 @@ def test_only_successful_episodes_are_kept(tmp_path):
     store = collect(config)
     assert list(store.episode_seeds) == [0, 2, 4] and store.episode_success.all()
     assert store.attrs["seeds_tried"] == 5
+
+
+def test_a_commit_is_one_write_of_the_root_metadata(small_store, tmp_path, monkeypatch):
+    """A kill between per-key writes once left episodes_committed=1 with next_seed=0."""
+    from zarr.storage import LocalStore
+
+    copy = tmp_path / "commit.zarr"
+    shutil.copytree(small_store.path, copy)
+    store = DemoStore(copy, mode="r+")
+    writes = []
+    original = LocalStore.set
+
+    async def counting_set(self, key, value):
+        if key == "zarr.json":
+            writes.append(key)
+        return await original(self, key, value)
+
+    monkeypatch.setattr(LocalStore, "set", counting_set)
+    store.group.update_attributes({"episodes_committed": 1})  # as if only episode 0 were in
+    writes.clear()
+    store.commit_episode(1, seed=1, success=False, next_seed=2, seeds_tried=2)
+    assert writes == ["zarr.json"]
+    assert {k: store.attrs[k] for k in ("episodes_committed", "next_seed", "seeds_tried")} == {
+        "episodes_committed": 2,
+        "next_seed": 2,
+        "seeds_tried": 2,
+    }
