@@ -15,10 +15,6 @@ class VisualSetting:
     light_swing: float = 0.0  # radians the light swings about the vertical axis
     light_period: float = 0.0  # steps per full swing
 
-    @property
-    def is_shifted(self) -> bool:
-        return self.name != "train"
-
 
 _ALL_SETTINGS = (
     VisualSetting("train"),

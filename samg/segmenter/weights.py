@@ -88,14 +88,6 @@ def weights_path(model: str) -> Path:
     return samg_home() / "weights" / weights_file(model).file_name
 
 
-def file_sha256(path: Path, chunk: int = 1 << 22) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        while block := handle.read(chunk):
-            digest.update(block)
-    return digest.hexdigest()
-
-
 def download_weights(model: str, on_progress: Callable[[int, int], None] | None = None) -> Path:
     """Fetch the official file into the cache, checksum-verified, written atomically."""
     spec = weights_file(model)

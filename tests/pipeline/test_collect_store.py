@@ -70,6 +70,7 @@ def test_store_layout_and_attributes(small_store):
         assert array.shape == shape and str(array.dtype) == dtype, key
         assert array.chunks == (100, *shape[1:]), key  # along time only, inside one episode
     assert check_store(store)
+    assert [len(e["action"]) for e in store.episodes()] == [200, 200]
 
 
 def test_replaying_stored_actions_reproduces_states_and_frames(small_store):
