@@ -41,10 +41,11 @@ def _samg(task: str, config: SegmenterConfig) -> SamgSegmenter:
     prompt = load_prompt(task, config.prompts_root)
     sam = load_backend(config.sam, config.sam_weights, config.device, dtype)
     dino = load_backend(config.dino, config.dino_weights, config.device, dtype) if config.options.use_dino else None
-    weights = DEFAULT_MASK_WEIGHTS
+    segmenter = SamgSegmenter(prompt, sam, dino, DEFAULT_MASK_WEIGHTS, config.options)
     if config.adapt:
-        weights = adapted_mask_weights(prompt, prompt_dir(task, config.prompts_root), sam, dino, config.options)
-    return SamgSegmenter(prompt, sam, dino, weights, config.options)
+        weights = adapted_mask_weights(segmenter, prompt_dir(task, config.prompts_root))
+        segmenter.mask_weights = torch.tensor(weights, dtype=torch.float32)
+    return segmenter
 
 
 SEGMENTERS: dict[str, Callable[[str, SegmenterConfig], Segmenter]] = {

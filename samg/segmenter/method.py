@@ -55,13 +55,13 @@ class PointFeatures:
     n_objects: int
 
 
-def reference_point_features(
-    prompt: Prompt, sam: SamBackend, dino: DinoEncoder | None, options: SamgOptions
+def point_features(
+    prompt: Prompt, sam_features: torch.Tensor, dino_features: torch.Tensor | None, options: SamgOptions
 ) -> PointFeatures:
-    image = prompt.image[None]
-    encoders = {"sam": sam.encode(image)[0]}
-    if dino is not None and options.use_dino:
-        encoders["dino"] = dino.encode(image)[0]
+    """Point features from the reference image's (C, G, G) encoder features."""
+    encoders = {"sam": sam_features}
+    if dino_features is not None and options.use_dino:
+        encoders["dino"] = dino_features
     size = prompt.mask.shape
     matrices = {}
     for name, features in encoders.items():
@@ -70,6 +70,14 @@ def reference_point_features(
             rows += [type2_feature(features, point, size) for obj in prompt.objects for point in obj.points]
         matrices[name] = torch.stack(rows)
     return PointFeatures(matrices["sam"], matrices.get("dino"), len(prompt.objects))
+
+
+def reference_point_features(
+    prompt: Prompt, sam: SamBackend, dino: DinoEncoder | None, options: SamgOptions
+) -> PointFeatures:
+    image = prompt.image[None]
+    dino_features = dino.encode(image)[0] if dino is not None and options.use_dino else None
+    return point_features(prompt, sam.encode(image)[0], dino_features, options)
 
 
 @dataclass(frozen=True)
@@ -91,6 +99,13 @@ class FramePrompts:
         maps = upsample_maps(maps.float().cpu(), size)
         union = maps[:, : points.n_objects].amax(dim=1)
         return cls(maps, union, argmax_points(maps), argmin_in_boxes(union))
+
+    def round_one(self) -> tuple[torch.Tensor, torch.Tensor]:
+        """Round-1 points (B, P + 1, 2) and labels (B, P + 1): every positive, then the negative."""
+        batch, count = self.positives.shape[:2]
+        points = torch.cat([self.positives, self.negative[:, None]], dim=1)
+        labels = torch.cat([torch.ones(batch, count, dtype=torch.long), torch.zeros(batch, 1, dtype=torch.long)], 1)
+        return points, labels
 
 
 class SamgSegmenter:
@@ -116,7 +131,11 @@ class SamgSegmenter:
         self.chunk = chunk
         self.dino = dino if options.use_dino else None
         self.mask_weights = torch.tensor(mask_weights, dtype=torch.float32)
-        self.points = reference_point_features(prompt, sam, self.dino, options)
+        image = prompt.image[None]  # the reference is encoded once, here (PerSAM-F reuses it)
+        self.reference_sam = sam.encode(image)
+        self.reference_dino = self.dino.encode(image) if self.dino is not None else None
+        dino_grid = None if self.reference_dino is None else self.reference_dino[0]
+        self.points = point_features(prompt, self.reference_sam[0], dino_grid, options)
 
     def describe(self) -> dict:
         return {
@@ -162,8 +181,7 @@ class SamgSegmenter:
     def _decode(self, embeddings: torch.Tensor, prompts: FramePrompts, size) -> tuple[torch.Tensor, dict]:
         decoder = self.sam.decoder
         batch = embeddings.shape[0]
-        points = torch.cat([prompts.positives, prompts.negative[:, None]], dim=1)
-        labels = torch.cat([torch.ones(prompts.positives.shape[:2], dtype=torch.long), torch.zeros(batch, 1, dtype=torch.long)], 1)
+        points, labels = prompts.round_one()
         low, scores = decoder.decode(embeddings, points, labels, size)
         combined = torch.einsum("k,bkyx->byx", self.mask_weights.to(low), low)[:, None]
         mask = decoder.to_image(combined, size)[:, 0].cpu() > 0

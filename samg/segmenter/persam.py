@@ -18,9 +18,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from samg.segmenter.backends import DinoEncoder, SamBackend
-from samg.segmenter.method import FramePrompts, SamgOptions, reference_point_features
-from samg.segmenter.prompts import Prompt
+from samg.segmenter.method import FramePrompts, SamgSegmenter
 
 STEPS = 1000
 
@@ -57,18 +55,13 @@ def fit_mask_weights(logits: torch.Tensor, target: torch.Tensor, steps: int = ST
 
 
 @torch.inference_mode()
-def reference_logits(prompt: Prompt, sam: SamBackend, dino: DinoEncoder | None, options: SamgOptions) -> torch.Tensor:
+def reference_logits(segmenter: SamgSegmenter) -> torch.Tensor:
     """The decoder's three logits on the reference image for its own round-1 prompts."""
-    points = reference_point_features(prompt, sam, dino, options)
-    image = prompt.image[None]
-    embeddings = sam.encode(image)
-    dino_features = dino.encode(image) if dino is not None and options.use_dino else None
-    size = prompt.mask.shape
-    prompts = FramePrompts.from_features(points, embeddings, dino_features, size)
-    coords = torch.cat([prompts.positives, prompts.negative[:, None]], dim=1)
-    labels = torch.tensor([[1] * prompts.positives.shape[1] + [0]])
-    low, _ = sam.decoder.decode(embeddings, coords, labels, size)
-    return sam.decoder.to_image(low, size)[0].float().cpu()
+    size = segmenter.prompt.mask.shape
+    embeddings = segmenter.reference_sam
+    prompts = FramePrompts.from_features(segmenter.points, embeddings, segmenter.reference_dino, size)
+    low, _ = segmenter.sam.decoder.decode(embeddings, *prompts.round_one(), size)
+    return segmenter.sam.decoder.to_image(low, size)[0].float().cpu()
 
 
 def backend_fingerprint(*modules: torch.nn.Module) -> str:
@@ -80,21 +73,16 @@ def backend_fingerprint(*modules: torch.nn.Module) -> str:
     return digest.hexdigest()
 
 
-def adapted_mask_weights(
-    prompt: Prompt,
-    prompt_dir: Path,
-    sam: SamBackend,
-    dino: DinoEncoder | None,
-    options: SamgOptions,
-    steps: int = STEPS,
-) -> tuple[float, float, float]:
-    """Cached PerSAM-F weights for this prompt and these backends (fitted on a miss)."""
-    modules = [sam.model] + ([dino.model] if dino is not None and options.use_dino else [])
+def adapted_mask_weights(segmenter: SamgSegmenter, prompt_dir: Path, steps: int = STEPS) -> tuple[float, float, float]:
+    """Cached PerSAM-F weights for this segmenter's prompt and backends (fitted on a miss)."""
+    sam, dino = segmenter.sam, segmenter.dino
+    modules = [sam.model] + ([dino.model] if dino is not None else [])
     key = backend_fingerprint(*modules)[:16]
-    variant = f"{sam.name}{'' if dino is None or not options.use_dino else '+' + dino.name}"
+    variant = sam.name if dino is None else f"{sam.name}+{dino.name}"
     cache = prompt_dir / f"persam_{variant}_{key}.json"
     if cache.is_file():
         return tuple(json.loads(cache.read_text())["mask_weights"])
-    weights = fit_mask_weights(reference_logits(prompt, sam, dino, options), torch.as_tensor(np.asarray(prompt.mask > 0)), steps)
+    target = torch.as_tensor(np.asarray(segmenter.prompt.mask > 0))
+    weights = fit_mask_weights(reference_logits(segmenter), target, steps)
     cache.write_text(json.dumps({"mask_weights": weights, "sam": sam.name, "fingerprint": key, "steps": steps}) + "\n")
     return weights

@@ -26,8 +26,7 @@ def reference_segment(segmenter: SamgSegmenter, frames: np.ndarray) -> Segmentat
         encoded = time.perf_counter()
         prompts = FramePrompts.from_features(segmenter.points, predictor.features, dino, frame.shape[:2])
         union = prompts.type1_union
-        points = np.concatenate([prompts.positives[0].numpy(), prompts.negative.numpy()])
-        labels = np.array([1] * len(prompts.positives[0]) + [0])
+        points, labels = (value[0].numpy() for value in prompts.round_one())
         logits, _, low = predictor.predict(
             point_coords=points.astype(np.float64), point_labels=labels, multimask_output=True, return_logits=True
         )

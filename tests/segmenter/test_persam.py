@@ -2,7 +2,7 @@ import numpy as np
 import pytest
 import torch
 
-from samg.segmenter.method import SamgOptions
+from samg.segmenter.method import SamgSegmenter
 from samg.segmenter.persam import adapted_mask_weights, dice_loss, fit_mask_weights, focal_loss
 from samg.segmenter.prompts import build_prompt
 from samg.envs import get_task
@@ -31,12 +31,12 @@ def test_fitting_moves_weight_onto_the_output_that_matches():
 def test_adapted_weights_are_cached_per_backend(tmp_path):
     sam, dino = tiny_backends("efficientvit-l1")
     prompt = build_prompt(get_task("door"))
-    weights = adapted_mask_weights(prompt, tmp_path, sam, dino, SamgOptions(), steps=50)
+    weights = adapted_mask_weights(SamgSegmenter(prompt, sam, dino), tmp_path, steps=50)
     cached = list(tmp_path.glob("persam_efficientvit-l1+dinov2-vitb14_*.json"))
     assert len(cached) == 1 and sum(weights) == pytest.approx(1.0)
-    assert adapted_mask_weights(prompt, tmp_path, sam, dino, SamgOptions(), steps=50) == weights
+    assert adapted_mask_weights(SamgSegmenter(prompt, sam, dino), tmp_path, steps=50) == weights
     with torch.no_grad():
         next(sam.model.parameters()).add_(1.0)  # another backend: another cache entry
-    adapted_mask_weights(prompt, tmp_path, sam, dino, SamgOptions(), steps=50)
+    adapted_mask_weights(SamgSegmenter(prompt, sam, dino), tmp_path, steps=50)
     assert len(list(tmp_path.glob("persam_*.json"))) == 2
     assert not np.allclose(weights, (1 / 3, 1 / 3, 1 / 3))
