@@ -6,12 +6,13 @@ with its mask as the target: dice + sigmoid focal loss (alpha 0.25, gamma 2), Ad
 (lr 1e-3, eps 1e-4), cosine schedule, 1000 steps. The decoder's three logits for the
 reference's round-1 prompts are computed once; the official code re-draws the type-2
 prompts with small noise at every step, which we leave out (deterministic, and 1000
-decoder calls cheaper). The result is cached beside the prompt, keyed by the backend's
-fingerprint.
+decoder calls cheaper). The result is cached beside the prompt, keyed by the backends'
+weights, the prompt (image, mask, points), the ablation options and the step count.
 """
 
 import hashlib
 import json
+from dataclasses import asdict
 from pathlib import Path
 
 import numpy as np
@@ -77,12 +78,25 @@ def adapted_mask_weights(segmenter: SamgSegmenter, prompt_dir: Path, steps: int 
     """Cached PerSAM-F weights for this segmenter's prompt and backends (fitted on a miss)."""
     sam, dino = segmenter.sam, segmenter.dino
     modules = [sam.model] + ([dino.model] if dino is not None else [])
-    key = backend_fingerprint(*modules)[:16]
+    digest = hashlib.sha256(backend_fingerprint(*modules).encode())
+    digest.update(segmenter.prompt.checksum().encode())
+    digest.update(json.dumps([asdict(segmenter.options), steps], sort_keys=True).encode())
+    key = digest.hexdigest()[:16]
     variant = sam.name if dino is None else f"{sam.name}+{dino.name}"
     cache = prompt_dir / f"persam_{variant}_{key}.json"
     if cache.is_file():
         return tuple(json.loads(cache.read_text())["mask_weights"])
     target = torch.as_tensor(np.asarray(segmenter.prompt.mask > 0))
     weights = fit_mask_weights(reference_logits(segmenter), target, steps)
-    cache.write_text(json.dumps({"mask_weights": weights, "sam": sam.name, "fingerprint": key, "steps": steps}) + "\n")
+    cache.write_text(json.dumps(
+            {
+                "mask_weights": weights,
+                "sam": sam.name,
+                "dino": None if dino is None else dino.name,
+                "key": key,
+                "steps": steps,
+                "options": asdict(segmenter.options),
+                "prompt_sha256": segmenter.prompt.checksum(),
+            }
+        ) + "\n")
     return weights

@@ -6,6 +6,7 @@ per object, spread out inside the object and away from its border. It lives in
 (points as [x, y] pixels, the seed and frame it came from); the points can be edited.
 """
 
+import hashlib
 import json
 from dataclasses import dataclass
 from pathlib import Path
@@ -45,6 +46,15 @@ class Prompt:
     @property
     def foreground(self) -> np.ndarray:
         return self.mask > 0
+
+    def checksum(self) -> str:
+        """sha256 over the image, the mask and the points: changes when a point is edited."""
+        digest = hashlib.sha256()
+        for array in (self.image, self.mask):
+            digest.update(f"{array.shape}{array.dtype}".encode())
+            digest.update(np.ascontiguousarray(array).tobytes())
+        digest.update(json.dumps([[o.object_id, [list(p) for p in o.points]] for o in self.objects]).encode())
+        return digest.hexdigest()
 
 
 def spread_points(region: np.ndarray, count: int) -> list[tuple[int, int]]:

@@ -1,10 +1,12 @@
+from dataclasses import replace
+
 import numpy as np
 import pytest
 import torch
 
-from samg.segmenter.method import SamgSegmenter
+from samg.segmenter.method import SamgOptions, SamgSegmenter
 from samg.segmenter.persam import adapted_mask_weights, dice_loss, fit_mask_weights, focal_loss
-from samg.segmenter.prompts import build_prompt
+from samg.segmenter.prompts import ObjectPoints, build_prompt
 from samg.envs import get_task
 from tests.segmenter.helpers import tiny_backends
 
@@ -40,3 +42,17 @@ def test_adapted_weights_are_cached_per_backend(tmp_path):
     adapted_mask_weights(SamgSegmenter(prompt, sam, dino), tmp_path, steps=50)
     assert len(list(tmp_path.glob("persam_*.json"))) == 2
     assert not np.allclose(weights, (1 / 3, 1 / 3, 1 / 3))
+
+
+def test_adapted_weights_depend_on_the_prompt_points_and_options(tmp_path):
+    sam, dino = tiny_backends("efficientvit-l1")
+    prompt = build_prompt(get_task("door"))
+    adapted_mask_weights(SamgSegmenter(prompt, sam, dino), tmp_path, steps=20)
+    no_extra = SamgSegmenter(prompt, sam, dino, options=SamgOptions(extra_points=False))
+    adapted_mask_weights(no_extra, tmp_path, steps=20)
+    first = prompt.objects[0]
+    moved = ObjectPoints(first.object_id, first.name, first.points[:-1])  # one point removed by hand
+    edited = replace(prompt, objects=(moved, *prompt.objects[1:]))
+    assert edited.checksum() != prompt.checksum()
+    adapted_mask_weights(SamgSegmenter(edited, sam, dino), tmp_path, steps=20)
+    assert len(list(tmp_path.glob("persam_*.json"))) == 3
