@@ -3,7 +3,7 @@
 import typer
 
 from samg import __version__
-from samg.cli import collect, envs, expert, prompt, weights
+from samg.cli import collect, envs, expert, il, prompt, segment, weights
 
 app = typer.Typer(
     name="samg",
@@ -14,9 +14,14 @@ app = typer.Typer(
 app.add_typer(envs.app, name="envs")
 app.add_typer(expert.app, name="expert")
 app.add_typer(weights.app, name="weights")
+app.add_typer(il.bc_app, name="bc")
 app.command("collect")(collect.collect_command)
 app.command("info")(collect.info_command)
 app.command("prompt")(prompt.prompt_command)
+app.command("segment")(segment.segment_command)
+app.command("report")(segment.report_command)
+app.command("eval")(il.eval_command)
+app.command("run")(il.run_command)
 
 
 def _print_version(value: bool) -> None:

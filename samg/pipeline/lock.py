@@ -12,9 +12,13 @@ class StoreLockedError(SamgError):
 
 
 class StoreLock:
-    def __init__(self, store_path: str | Path, purpose: str):
-        self.path = Path(store_path).with_name(Path(store_path).name + ".lock")
-        self.purpose = purpose
+    def __init__(self, store_path: str | Path, purpose: str, part: str = "", way_out: str = "write elsewhere with --out"):
+        """`part`: a part of the store with its own writer (e.g. 'masks-samg'), locked apart."""
+        store_path = Path(store_path)
+        suffix = f".{part}.lock" if part else ".lock"
+        self.path = store_path.with_name(store_path.name + suffix)
+        self.target = f"{store_path} ({part})" if part else str(store_path)
+        self.purpose, self.way_out = purpose, way_out
         self._file = None
 
     def __enter__(self) -> "StoreLock":
@@ -27,8 +31,7 @@ class StoreLock:
             holder = handle.read().strip() or "another process"
             handle.close()
             raise StoreLockedError(
-                f"{self.path.with_suffix('')} is being written by {holder}; wait for it to finish "
-                f"or write elsewhere with --out"
+                f"{self.target} is being written by {holder}; wait for it to finish or {self.way_out}"
             ) from None
         handle.seek(0)
         handle.truncate()

@@ -9,12 +9,8 @@ committed in that order. The result depends on the seed alone, not on the number
 workers or on interruptions: a killed run, resumed, ends with the same bytes.
 """
 
-import ctypes
-import ctypes.util
 import multiprocessing
 import os
-import signal
-import sys
 import time
 from collections.abc import Callable
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
@@ -25,6 +21,7 @@ from pathlib import Path
 from samg.envs import SETTING_NAMES, FrameRenderer, TaskSpec, get_task, make_env
 from samg.envs.videos import VideoDirectory
 from samg.errors import SamgError
+from samg.workers import die_with_parent, one_render_thread
 from samg.pipeline.lock import StoreLock
 from samg.pipeline.store import DemoStore, StorePlan
 from samg.rl_collect.experts import Expert, load_expert
@@ -88,10 +85,8 @@ _worker: dict = {}  # per worker process: env, expert, renderer, settings (set b
 
 
 def _init_worker(task_name: str, expert_factory: ExpertFactory, image_size: int, settings, video_dir) -> None:
-    # One core per worker: Mesa's llvmpipe would otherwise start a render thread per core
-    # in every worker, and the workers would fight over them (measured in bench/collect.py).
-    os.environ.setdefault("LP_NUM_THREADS", "1")
-    _die_with_parent()
+    one_render_thread()
+    die_with_parent()
     task = get_task(task_name)
     env = make_env(task)
     videos = VideoDirectory(video_dir) if video_dir is not None else None
@@ -101,13 +96,6 @@ def _init_worker(task_name: str, expert_factory: ExpertFactory, image_size: int,
         renderer=FrameRenderer(task, env.model, image_size, videos),
         settings=tuple(settings),
     )
-
-
-def _die_with_parent() -> None:
-    """A worker must not outlive a killed collection (Linux: PR_SET_PDEATHSIG)."""
-    if sys.platform.startswith("linux"):
-        libc = ctypes.CDLL(ctypes.util.find_library("c"), use_errno=True)
-        libc.prctl(1, signal.SIGKILL)  # 1 = PR_SET_PDEATHSIG
 
 
 def _rollout_job(seed: int) -> EpisodeRollout:

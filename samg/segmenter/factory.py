@@ -2,7 +2,7 @@
 `oracle` or `none`."""
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 import torch
@@ -27,21 +27,63 @@ class SegmenterConfig:
     prompts_root: Path = Path("configs/prompts")
     sam_weights: Path | None = None  # default: $SAMG_HOME/weights/<official file>
     dino_weights: Path | None = None
+    random_weights: bool = False  # seeded random weights, no checkpoint: for timing only
+    tiny: bool = False  # tiny architectures of the same families: for tests and smoke runs
+    batch_size: int | None = None  # frames per encoder/decoder pass (default: 1 on CPU, 64 on GPU)
+
+    def describe(self) -> dict:
+        """What determines the masks (not where they are computed), JSON-able."""
+        about = {"kind": self.kind}
+        if self.kind == "samg":
+            about |= {
+                "sam": self.sam,
+                "dino": self.dino if self.options.use_dino else None,
+                **asdict(self.options),
+                "adapt": self.adapt,
+                "dtype": self.dtype,
+                "random_weights": self.random_weights,
+                "tiny": self.tiny,
+            }
+        return about
+
+    @classmethod
+    def from_description(cls, described: dict, **where) -> "SegmenterConfig":
+        """The config `describe()` wrote (e.g. with stored masks), plus where to run it."""
+        if described["kind"] != "samg":
+            return cls(kind=described["kind"], **where)
+        options = SamgOptions(**{name: described[name] for name in SamgOptions.__dataclass_fields__})
+        return cls(
+            kind="samg",
+            sam=described["sam"],
+            dino=described["dino"] or cls.dino,
+            options=options,
+            adapt=described["adapt"],
+            dtype=described["dtype"],
+            random_weights=described["random_weights"],
+            tiny=described["tiny"],
+            **where,
+        )
 
 
 def _samg(task: str, config: SegmenterConfig) -> SamgSegmenter:
     from samg.segmenter.persam import adapted_mask_weights
     from samg.segmenter.prompts import load_prompt, prompt_dir
-    from samg.segmenter.weights import load_backend
+    from samg.segmenter.weights import load_backend, random_backend
 
     try:
         dtype = DTYPES[config.dtype]
     except KeyError:
         raise UnknownNameError("dtype", config.dtype, DTYPES) from None
     prompt = load_prompt(task, config.prompts_root)
-    sam = load_backend(config.sam, config.sam_weights, config.device, dtype)
-    dino = load_backend(config.dino, config.dino_weights, config.device, dtype) if config.options.use_dino else None
-    segmenter = SamgSegmenter(prompt, sam, dino, DEFAULT_MASK_WEIGHTS, config.options)
+
+    def backend(model: str, path: Path | None):
+        if config.random_weights:
+            return random_backend(model, config.device, dtype, config.tiny)
+        return load_backend(model, path, config.device, dtype, config.tiny)
+
+    sam = backend(config.sam, config.sam_weights)
+    dino = backend(config.dino, config.dino_weights) if config.options.use_dino else None
+    segmenter = SamgSegmenter(prompt, sam, dino, DEFAULT_MASK_WEIGHTS, config.options, chunk=config.batch_size)
     if config.adapt:
         weights = adapted_mask_weights(segmenter, prompt_dir(task, config.prompts_root))
         segmenter.mask_weights = torch.tensor(weights, dtype=torch.float32)

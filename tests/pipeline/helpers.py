@@ -1,9 +1,12 @@
-"""A tiny seeded MLP expert saved as .npz (worker processes load it by path)."""
+"""Test inputs: a tiny seeded MLP expert saved as .npz (worker processes load it by path)
+and a synthetic demo store."""
 
 from pathlib import Path
 
 import numpy as np
 
+from samg.envs import get_task
+from samg.pipeline.store import DemoStore, StorePlan
 from samg.rl_collect.mjrl_pickle import MlpPolicyWeights
 
 
@@ -23,3 +26,48 @@ def random_expert_file(directory: Path, state_dim: int = 39, action_dim: int = 2
     path = directory / "random-door-expert.npz"
     weights.save_npz(path)
     return path
+
+
+def synthetic_store(
+    path: Path,
+    episodes: int = 3,
+    length: int = 20,
+    size: int = 16,
+    settings: tuple[str, ...] = ("train", "video_hard"),
+) -> DemoStore:
+    """A complete door-format store without simulation: two moving squares (object ids 1
+    and 2) on a background that differs per setting; chunks of `length` steps."""
+    rng = np.random.default_rng(0)
+    plan = StorePlan(
+        task="door", env_id="synthetic", camera="vil_camera", image_size=size, settings=settings,
+        episodes=episodes, episode_length=length, seed=0, keep_failures=True, expert="synthetic",
+        expert_sha256="-", mask_objects=("hand", "door"), action_dim=2, state_dim=3, proprio_dim=2,
+        sim_state_dim=4,
+    )  # fmt: skip
+    store = DemoStore.create(path, plan)
+    for episode in range(episodes):
+        ids = np.zeros((length, size, size), np.uint8)
+        for t in range(length):
+            x = (episode + t) % (size // 2)
+            ids[t, 2:7, x : x + 5] = 1
+            ids[t, size - 6 : size - 2, size - 6 - x // 2 : size - 2 - x // 2] = 2
+        steps = {
+            "data/action": rng.normal(size=(length, 2)).astype(np.float32),
+            "data/state": rng.normal(size=(length, 3)).astype(np.float32),
+            "data/proprio": rng.normal(size=(length, 2)).astype(np.float32),
+            "data/reward": np.zeros(length, np.float32),
+            "data/success": np.ones(length, bool),
+            "data/sim_state": np.zeros((length, 4)),
+            "masks/gt": ids,
+        }
+        for index, setting in enumerate(settings):
+            background = rng.integers(0, 255, (length, size, size, 3), dtype=np.uint8) if index else 90
+            frames = np.broadcast_to(np.asarray(background, np.uint8), (length, size, size, 3)).copy()
+            frames[ids == 1] = (200, 160, 120)
+            frames[ids == 2] = (60, 60, 200)
+            steps[f"images/{setting}/rgb"] = frames
+        store.write_episode(episode, steps)
+        success = get_task("door").episode_success(steps["data/success"])
+        store.commit_episode(episode, seed=episode, success=success, next_seed=episode + 1, seeds_tried=episode + 1)
+    store.mark_complete()
+    return store

@@ -1,0 +1,185 @@
+"""`samg bc train`, `samg eval` (and `samg eval compare`), `samg run`."""
+
+from pathlib import Path
+
+import typer
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
+from rich.table import Table
+
+from samg.cli.common import console, one_line_errors
+from samg.errors import SamgError
+
+bc_app = typer.Typer(help="Behaviour cloning on (masked) demo frames.", no_args_is_help=True)
+
+
+@bc_app.command("train")
+@one_line_errors
+def bc_train(
+    data: Path = typer.Option(..., help="Demo store from `samg collect`."),
+    obs: str = typer.Option("masked", help="masked (rgb * mask) or raw."),
+    segmenter: str = typer.Option("oracle", help="Masks: oracle (masks/gt) or a mask set from `samg segment`."),
+    encoder: str = typer.Option("conv", help="conv (DrQ-v2, from scratch) or resnet18 (PIE-G, frozen ImageNet)."),
+    epochs: int = typer.Option(80, min=1),
+    batch_size: int = typer.Option(256, min=1),
+    lr: float = typer.Option(5e-5),
+    seed: int = typer.Option(0),
+    demos: int | None = typer.Option(None, min=1, help="Use the first N episodes (default: all)."),
+    out: Path | None = typer.Option(None, help="Run directory (default runs/<task>_<obs>_<segmenter>_s<seed>)."),
+    devices: str = typer.Option("auto", help="Lightning devices: auto, 1, 4, ..."),
+    accelerator: str = typer.Option("auto", help="Lightning accelerator: auto, cpu, gpu."),
+    max_steps: int = typer.Option(-1, help="Stop after this many optimiser steps (-1: epochs decide)."),
+    resume: bool = typer.Option(False, "--resume", help="Continue the run in --out from its last checkpoint."),
+) -> None:
+    """Train a BC policy; writes config, checkpoints, metrics and training.json."""
+    from samg.il.config import BCConfig
+    from samg.il.train import train_bc
+    from samg.pipeline.store import DemoStore
+
+    task = DemoStore(data).plan.task
+    label = "raw" if obs == "raw" else f"masked_{segmenter}"
+    config = BCConfig(
+        data=data,
+        out=out or Path("runs") / f"{task}_{label}_s{seed}",
+        obs=obs,
+        segmenter=segmenter,
+        encoder=encoder,
+        epochs=epochs,
+        batch_size=batch_size,
+        lr=lr,
+        seed=seed,
+        demos=demos,
+        devices=devices,
+        accelerator=accelerator,
+        max_steps=max_steps,
+    )
+    run = train_bc(config, resume=resume)
+    console.print(f"trained {run}: {(run / 'training.json').read_text().strip()}")
+
+
+def _parse_seeds(text: str | None) -> tuple[int, ...] | None:
+    if text is None:
+        return None
+    try:
+        if ":" in text:
+            start, stop = text.split(":")
+            return tuple(range(int(start), int(stop)))
+        return tuple(int(s) for s in text.split(","))
+    except ValueError:
+        raise SamgError(f"--seeds takes START:STOP or a comma list, got {text!r}") from None
+
+
+@one_line_errors
+def eval_command(
+    runs: list[Path] = typer.Argument(..., help="RUN, or: compare RUN_A RUN_B ..."),
+    settings: str = typer.Option("all", help="'all' or comma-separated setting names."),
+    episodes: int = typer.Option(100, min=1, help="Episodes per setting."),
+    seeds: str | None = typer.Option(None, help="START:STOP or a comma list (default: 1000000 onwards)."),
+    segmenter: str | None = typer.Option(None, help="Segmenter in the loop (default: the one trained on)."),
+    workers: int = typer.Option(1, min=1, help="Rollout processes."),
+    videos: int = typer.Option(3, min=0, help="Episodes per setting recorded as MP4 (raw | mask | masked)."),
+    out: Path | None = typer.Option(None, help="Output directory (default RUN/eval; compare: eval_compare.md)."),
+) -> None:
+    """Roll a trained policy out live in each setting; `samg eval compare RUN...` tabulates runs."""
+    if runs[0] == Path("compare"):
+        _compare(runs[1:], out or Path("eval_compare.md"))
+        return
+    if len(runs) != 1:
+        raise SamgError("samg eval takes one RUN (or: samg eval compare RUN_A RUN_B ...)")
+    from samg.envs import parse_settings
+    from samg.il.evaluate import EvalConfig, evaluate
+
+    parsed_seeds = _parse_seeds(seeds)
+    config = EvalConfig(
+        run=runs[0],
+        settings=parse_settings(settings),
+        episodes=len(parsed_seeds) if parsed_seeds else episodes,
+        seeds=parsed_seeds,
+        segmenter=segmenter,
+        workers=workers,
+        videos=videos,
+        out=out,
+    )
+    columns = (TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(),
+               TextColumn("success {task.fields[rate]}"), TimeElapsedColumn(), TimeRemainingColumn())  # fmt: skip
+    with Progress(*columns, console=console) as progress:
+        bars = {s: progress.add_task(s, total=config.episodes, rate="-") for s in config.settings}
+        wins = dict.fromkeys(config.settings, 0)
+
+        def show(result) -> None:
+            wins[result.setting] += result.success
+            bar = bars[result.setting]
+            progress.advance(bar)
+            done = progress.tasks[bar].completed
+            progress.update(bar, rate=f"{wins[result.setting] / done:.2f}")
+
+        info = evaluate(config, on_episode=show)
+    table = Table(title=f"success rate of {config.run} ({info['policy_obs']})")
+    for column in ("setting", "episodes", "success", "95% interval", "mean return"):
+        table.add_column(column)
+    for setting, values in info["aggregate"].items():
+        low, high = values["ci95"]
+        table.add_row(setting, str(values["episodes"]), f"{values['success_rate']:.3f}", f"[{low:.3f}, {high:.3f}]",
+                      f"{values['mean_return']:.1f}")  # fmt: skip
+    console.print(table)
+    console.print(f"wrote {config.out_dir}/eval_info.json, eval.md, success.png, videos/")
+
+
+def _compare(runs: list[Path], out: Path) -> None:
+    from samg.il.report import compare_runs, write_comparison
+
+    if not runs:
+        raise SamgError("samg eval compare needs at least one RUN")
+    header, rows = compare_runs(runs)
+    table = Table(title="success rate [95% interval]")
+    for column in header:
+        table.add_column(column)
+    for row in rows:
+        table.add_row(*row)
+    console.print(table)
+    write_comparison(header, rows, out)
+    console.print(f"wrote {out}")
+
+
+@one_line_errors
+def run_command(
+    task: str = typer.Argument(..., help="Adroit task: door, hammer, pen."),
+    episodes: int = typer.Option(20, min=2, help="Demos to collect (paper: 300)."),
+    segmenter: str = typer.Option("oracle", help="oracle, samg (needs `samg weights download all`) or none (raw)."),
+    epochs: int = typer.Option(3, min=1, help="BC epochs (paper: 80)."),
+    eval_episodes: int = typer.Option(5, min=1, help="Evaluation episodes per setting (paper: 100)."),
+    seed: int = typer.Option(0),
+    workers: int | None = typer.Option(None, min=1, help="Collection and evaluation processes (default: cores)."),
+    out: Path = typer.Option(Path("runs"), help="Where the run directory goes."),
+) -> None:
+    """collect -> segment -> bc train -> eval, small by default; see the README for the
+    paper-size flags."""
+    import os
+
+    from samg.envs import get_task
+    from samg.il.config import BCConfig
+    from samg.il.evaluate import EvalConfig, evaluate
+    from samg.il.train import train_bc
+    from samg.pipeline.segment import SegmentConfig, segment_store
+    from samg.rl_collect.collect import CollectConfig, collect
+    from samg.segmenter.factory import SegmenterConfig
+
+    spec = get_task(task)
+    workers = workers or os.cpu_count() or 1
+    store_path = Path("data") / f"{spec.name}_{episodes}.zarr"
+    console.print(f"[bold]1/4 collect[/] {episodes} {spec.name} demos -> {store_path}")
+    collect(CollectConfig(task=spec.name, episodes=episodes, out=store_path, seed=seed, workers=workers))
+    if segmenter == "samg":
+        console.print("[bold]2/4 segment[/] SAM-G masks for every setting")
+        segment_store(SegmentConfig(store_path, SegmenterConfig(kind="samg")))
+    else:
+        console.print(f"[bold]2/4 segment[/] skipped: {segmenter} needs no stored masks")
+    obs = "raw" if segmenter == "none" else "masked"
+    run = out / f"{spec.name}_{obs if obs == 'raw' else segmenter}_s{seed}"
+    console.print(f"[bold]3/4 bc train[/] {epochs} epochs -> {run}")
+    config = BCConfig(data=store_path, out=run, obs=obs, segmenter=segmenter if obs == "masked" else "oracle",
+                      epochs=epochs, seed=seed)  # fmt: skip
+    train_bc(config, resume=(run / "checkpoints" / "last.ckpt").is_file())
+    console.print(f"[bold]4/4 eval[/] {eval_episodes} episodes in each setting")
+    info = evaluate(EvalConfig(run=run, episodes=eval_episodes, workers=workers, videos=1))
+    rates = ", ".join(f"{s} {v['success_rate']:.2f}" for s, v in info["aggregate"].items())
+    console.print(f"success: {rates}; report in {run / 'eval' / 'eval.md'}")

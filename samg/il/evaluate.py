@@ -1,0 +1,195 @@
+"""`samg eval RUN`: live rollouts of a trained policy in each visual setting, on seeds
+disjoint from its demos, with the segmenter in the loop; per-episode and aggregate records."""
+
+import json
+import math
+import multiprocessing
+from collections.abc import Callable
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from samg.envs import SETTING_NAMES, FrameRenderer, get_task, make_env
+from samg.il.config import BCConfig, RunError
+from samg.il.rollout import EpisodeResult, run_episode
+from samg.segmenter.factory import SegmenterConfig, make_segmenter
+from samg.workers import die_with_parent, one_render_thread
+
+EVAL_SEED_START = 1_000_000  # far from collection seeds (0, 1, 2, ...)
+
+
+@dataclass(frozen=True)
+class EvalConfig:
+    run: Path
+    settings: tuple[str, ...] = SETTING_NAMES
+    episodes: int = 100
+    seeds: tuple[int, ...] | None = None  # default: EVAL_SEED_START onwards, the same in every setting
+    segmenter: str | None = None  # default: what the policy was trained on (none for raw frames)
+    workers: int = 1
+    videos: int = 3  # recorded episodes per setting
+    out: Path | None = None  # default: RUN/eval
+    prompts_root: Path = Path("configs/prompts")
+
+    @property
+    def out_dir(self) -> Path:
+        return self.out or self.run / "eval"
+
+    def episode_seeds(self) -> tuple[int, ...]:
+        return self.seeds or tuple(range(EVAL_SEED_START, EVAL_SEED_START + self.episodes))
+
+
+@dataclass
+class EvalProgress:
+    done: dict[str, int] = field(default_factory=dict)
+    successes: dict[str, int] = field(default_factory=dict)
+
+
+def live_segmenter_config(train: BCConfig, name: str | None, prompts_root: Path) -> SegmenterConfig:
+    """The segmenter of the rollouts: a kind (samg, oracle, none), or the name of the mask
+    set the policy trained on, rebuilt from the configuration stored with it."""
+    name = name or train.mask_source
+    if name in ("none", "oracle", "samg"):
+        return SegmenterConfig(kind=name, prompts_root=prompts_root)
+    from samg.pipeline.masks import MaskSet
+    from samg.pipeline.store import DemoStore
+
+    described = MaskSet(DemoStore(train.data), name).attrs["segmenter"]
+    return SegmenterConfig.from_description(described, prompts_root=prompts_root)
+
+
+def wilson_interval(successes: int, trials: int, z: float = 1.96) -> tuple[float, float]:
+    if trials == 0:
+        return (0.0, 1.0)
+    p = successes / trials
+    centre = (p + z * z / (2 * trials)) / (1 + z * z / trials)
+    half = z * math.sqrt(p * (1 - p) / trials + z * z / (4 * trials * trials)) / (1 + z * z / trials)
+    return (max(0.0, centre - half), min(1.0, centre + half))
+
+
+def aggregate(episodes: list[dict], settings: tuple[str, ...]) -> dict:
+    summary = {}
+    for setting in settings:
+        mine = [e for e in episodes if e["setting"] == setting]
+        wins = sum(e["success"] for e in mine)
+        low, high = wilson_interval(wins, len(mine))
+        summary[setting] = {
+            "episodes": len(mine),
+            "success_rate": wins / len(mine) if mine else float("nan"),
+            "ci95": [round(low, 4), round(high, 4)],
+            "mean_return": float(np.mean([e["return"] for e in mine])) if mine else float("nan"),
+        }
+    return summary
+
+
+# ---- workers --------------------------------------------------------------------------------
+
+_worker: dict = {}  # per process: env, renderer, policy, segmenter (set by _init_worker)
+
+
+def _init_worker(run: Path, segmenter_config: SegmenterConfig, in_subprocess: bool) -> None:
+    if in_subprocess:
+        one_render_thread()
+        die_with_parent()
+        torch.set_num_threads(1)
+    from samg.il.policy import load_policy
+    from samg.il.train import best_checkpoint
+
+    train = BCConfig.load(run)
+    task = get_task(json.loads((run / "demos.json").read_text())["task"])
+    env = make_env(task)
+    policy = load_policy(best_checkpoint(run))
+    _worker.update(
+        env=env,
+        renderer=FrameRenderer(task, env.model, policy.hparams.image_size),
+        policy=policy,
+        segmenter=make_segmenter(task.name, segmenter_config),
+        frame_stack=train.frame_stack,
+    )
+
+
+def _episode(setting: str, seed: int, record: bool) -> EpisodeResult:
+    w = _worker
+    return run_episode(w["policy"], w["env"], w["renderer"], w["segmenter"], setting, seed, w["frame_stack"], record)
+
+
+# ---- orchestration --------------------------------------------------------------------------
+
+
+def evaluate(config: EvalConfig, on_episode: Callable[[EpisodeResult], None] | None = None) -> dict:
+    train = BCConfig.load(config.run)
+    from samg.il.train import best_checkpoint
+
+    checkpoint = best_checkpoint(config.run)
+    demo_seeds = set(json.loads((config.run / "demos.json").read_text())["episode_seeds"])
+    seeds = config.episode_seeds()
+    overlap = sorted(demo_seeds & set(seeds))
+    if overlap:
+        raise RunError(f"evaluation seeds overlap the training demos' seeds (e.g. {overlap[0]}): pick other --seeds")
+    segmenter_config = live_segmenter_config(train, config.segmenter, config.prompts_root)
+    jobs = [(s, seed, i < config.videos) for s in config.settings for i, seed in enumerate(seeds)]
+    out = config.out_dir
+    (out / "videos").mkdir(parents=True, exist_ok=True)
+    results: list[EpisodeResult] = []
+
+    def finished(result: EpisodeResult) -> None:
+        if result.video is not None:
+            _write_video(out / "videos" / f"{result.setting}_seed{result.seed}.mp4", result.video)
+            result.video = None
+        results.append(result)
+        if on_episode is not None:
+            on_episode(result)
+
+    if config.workers <= 1:
+        _init_worker(config.run, segmenter_config, in_subprocess=False)
+        try:
+            for job in jobs:
+                finished(_episode(*job))
+        finally:
+            _worker.pop("renderer").close()
+            _worker.pop("env").close()
+            _worker.clear()
+    else:
+        context = multiprocessing.get_context("spawn")  # GL contexts do not survive fork
+        init = (config.run, segmenter_config, True)
+        with ProcessPoolExecutor(config.workers, mp_context=context, initializer=_init_worker, initargs=init) as pool:
+            for result in pool.map(_episode, *zip(*jobs, strict=True)):
+                finished(result)
+    episodes = [
+        {
+            "setting": r.setting,
+            "seed": r.seed,
+            "success": r.success,
+            "return": round(r.episode_return, 4),
+            "steps": r.steps,
+            "success_steps": r.success_steps,
+        }
+        for r in results
+    ]
+    info = {
+        "run": str(config.run),
+        "checkpoint": str(checkpoint),
+        "task": json.loads((config.run / "demos.json").read_text())["task"],
+        "policy_obs": train.obs if train.obs == "raw" else f"masked ({train.segmenter})",
+        "segmenter": segmenter_config.describe(),
+        "seeds": [min(seeds), max(seeds)],
+        "per_episode": episodes,
+        "aggregate": aggregate(episodes, config.settings),
+    }
+    (out / "eval_info.json").write_text(json.dumps(info, indent=2) + "\n")
+    from samg.il.report import write_eval_markdown, write_success_plot
+
+    write_eval_markdown(info, out / "eval.md")
+    write_success_plot(info, out / "success.png")
+    return info
+
+
+def _write_video(path: Path, frames: np.ndarray, fps: int = 20) -> None:
+    """H.264 MP4 through imageio-ffmpeg; frames padded to the codec's 16-pixel blocks."""
+    import imageio.v2 as imageio
+
+    height, width = frames.shape[1:3]
+    padded = np.pad(frames, ((0, 0), (0, (-height) % 16), (0, (-width) % 16), (0, 0)))
+    imageio.mimwrite(path, list(padded), format="FFMPEG", fps=fps, codec="libx264", macro_block_size=16)

@@ -1,0 +1,86 @@
+"""Evaluation reports: `eval.md` (a table like the paper's Table 3), `success.png`, and the
+comparison of several runs."""
+
+import json
+from pathlib import Path
+
+from samg.il.config import RunError
+
+
+def _cell(values: dict) -> str:
+    low, high = values["ci95"]
+    return f"{values['success_rate']:.2f} [{low:.2f}, {high:.2f}]"
+
+
+def write_eval_markdown(info: dict, path: Path) -> None:
+    aggregate = info["aggregate"]
+    settings = list(aggregate)
+    lines = [
+        f"# Evaluation of `{info['run']}` ({info['task']})",
+        "",
+        f"Policy observations: {info['policy_obs']}; segmenter in the loop: "
+        f"`{', '.join(f'{k}={v}' for k, v in info['segmenter'].items())}`; seeds {info['seeds'][0]}-{info['seeds'][1]}.",
+        "Success rate [95% Wilson interval] over the episodes of each setting.",
+        "",
+        "| " + " | ".join(settings) + " |",
+        "|" + "---|" * len(settings),
+        "| " + " | ".join(_cell(aggregate[s]) for s in settings) + " |",
+        "",
+        "| setting | episodes | success rate | 95% interval | mean return |",
+        "|---|---|---|---|---|",
+    ]
+    for setting, values in aggregate.items():
+        low, high = values["ci95"]
+        lines.append(
+            f"| {setting} | {values['episodes']} | {values['success_rate']:.3f} | [{low:.3f}, {high:.3f}] | "
+            f"{values['mean_return']:.1f} |"
+        )
+    path.write_text("\n".join(lines) + "\n")
+
+
+def write_success_plot(info: dict, path: Path) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    aggregate = info["aggregate"]
+    settings = list(aggregate)
+    rates = [aggregate[s]["success_rate"] for s in settings]
+    errors = [
+        [r - aggregate[s]["ci95"][0] for s, r in zip(settings, rates, strict=True)],
+        [aggregate[s]["ci95"][1] - r for s, r in zip(settings, rates, strict=True)],
+    ]
+    figure, axis = plt.subplots(figsize=(1.3 * len(settings) + 1.5, 3.2))
+    axis.bar(settings, rates, yerr=errors, capsize=4, color="#4878a8")
+    axis.set_ylim(0, 1.05)
+    axis.set_ylabel("success rate (95% CI)")
+    axis.set_title(f"{info['task']}: {info['policy_obs']}")
+    figure.tight_layout()
+    figure.savefig(path, dpi=120)
+    plt.close(figure)
+
+
+def load_eval(run: Path) -> dict:
+    path = run / "eval" / "eval_info.json"
+    if not path.is_file():
+        raise RunError(f"{run} has no eval/eval_info.json: run 'samg eval {run}' first")
+    return json.loads(path.read_text())
+
+
+def compare_runs(runs: list[Path]) -> tuple[list[str], list[list[str]]]:
+    """Header and rows (one per run) of success rates per setting."""
+    infos = [load_eval(run) for run in runs]
+    settings = list(dict.fromkeys(s for info in infos for s in info["aggregate"]))
+    header = ["run", "observations", *settings]
+    rows = []
+    for run, info in zip(runs, infos, strict=True):
+        cells = [_cell(info["aggregate"][s]) if s in info["aggregate"] else "-" for s in settings]
+        rows.append([str(run), info["policy_obs"], *cells])
+    return header, rows
+
+
+def write_comparison(header: list[str], rows: list[list[str]], path: Path) -> None:
+    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+    lines += ["| " + " | ".join(row) + " |" for row in rows]
+    path.write_text("Success rate [95% Wilson interval] per setting.\n\n" + "\n".join(lines) + "\n")

@@ -1,0 +1,142 @@
+"""`samg bc train`: Lightning behaviour cloning into a run directory.
+
+    RUN/config.json          the resolved BCConfig (plus the store's task and episode seeds)
+    RUN/checkpoints/         last.ckpt and best.ckpt (lowest validation loss)
+    RUN/logs/                metrics.csv (and TensorBoard events when tensorboard is installed)
+    RUN/training.json        wall time, samples/s, steps, final losses
+"""
+
+import json
+import time
+from dataclasses import replace
+from pathlib import Path
+
+import pytorch_lightning as pl
+import torch
+
+from samg.il.config import BCConfig, RunError
+from samg.il.data import DemoDataModule
+from samg.il.policy import BCPolicy
+
+
+class _Throughput(pl.Callback):
+    """Training samples per second and the share of step time spent waiting for a batch."""
+
+    def __init__(self):
+        self.samples = 0
+        self.train_seconds = 0.0
+        self.wait_seconds = 0.0
+        self._last_end = None
+        self._batch_start = None
+
+    def on_train_start(self, trainer, module) -> None:
+        self._last_end = time.perf_counter()
+
+    def on_train_epoch_start(self, trainer, module) -> None:
+        self._last_end = time.perf_counter()
+
+    def on_train_batch_start(self, trainer, module, batch, batch_index) -> None:
+        self._batch_start = time.perf_counter()
+        self.wait_seconds += self._batch_start - self._last_end
+
+    def on_train_batch_end(self, trainer, module, outputs, batch, batch_index) -> None:
+        self._last_end = time.perf_counter()
+        self.train_seconds += self._last_end - self._batch_start
+        self.samples += len(batch["action"])
+
+
+def _checkpoint_to_resume(config: BCConfig) -> Path | None:
+    last = config.out / "checkpoints" / "last.ckpt"
+    if not last.is_file():
+        raise RunError(f"nothing to resume in {config.out}: no checkpoints/last.ckpt")
+    saved = BCConfig.load(config.out)
+    if replace(saved, epochs=config.epochs, max_steps=config.max_steps) != replace(
+        config, epochs=config.epochs, max_steps=config.max_steps
+    ):
+        raise RunError(f"{config.out} was trained with another config: resume with the same flags, or another --out")
+    return last
+
+
+def train_bc(config: BCConfig, resume: bool = False, progress: bool = True) -> Path:
+    """Train, write the run directory, return it. `resume` continues from last.ckpt."""
+    checkpoint = _checkpoint_to_resume(config) if resume else None
+    if not resume and (config.out / "checkpoints").exists():
+        raise RunError(f"{config.out} already holds a run: pass --resume, or another --out")
+    pl.seed_everything(config.seed, workers=True, verbose=False)
+    data = DemoDataModule(config)
+    data.setup()
+    plan = data.store.plan
+    policy = BCPolicy(
+        frame_channels=3 * config.frame_stack,
+        image_size=plan.image_size,
+        proprio_dim=plan.proprio_dim,
+        action_dim=plan.action_dim,
+        normalizer=data.normalizer.to_dict(),
+        encoder=config.encoder,
+        lr=config.lr,
+        shift_pad=config.shift_pad,
+    )
+    config.out.mkdir(parents=True, exist_ok=True)
+    config.save(config.out / "config.json")
+    (config.out / "demos.json").write_text(
+        json.dumps({"task": plan.task, "episode_seeds": data.episode_seeds, "store": str(config.data)}) + "\n"
+    )
+    monitor = "val/loss" if data.val_set is not None else "train/loss_epoch"
+    checkpoints = pl.callbacks.ModelCheckpoint(
+        dirpath=config.out / "checkpoints", filename="best", monitor=monitor, mode="min", save_last=True
+    )
+    throughput = _Throughput()
+    trainer = pl.Trainer(
+        max_epochs=config.epochs,
+        max_steps=config.max_steps,
+        accelerator=config.accelerator,
+        devices=config.devices,
+        default_root_dir=config.out,
+        logger=_loggers(config.out / "logs"),
+        callbacks=[checkpoints, throughput],
+        enable_progress_bar=progress,
+        enable_model_summary=False,
+        log_every_n_steps=10,
+        deterministic=False,
+    )
+    started = time.perf_counter()
+    trainer.fit(policy, datamodule=data, ckpt_path=checkpoint)
+    wall = time.perf_counter() - started
+    stepped = throughput.train_seconds + throughput.wait_seconds
+    metrics = {key: float(value) for key, value in trainer.callback_metrics.items()}
+    (config.out / "training.json").write_text(
+        json.dumps(
+            {
+                "wall_seconds": round(wall, 2),
+                "global_step": trainer.global_step,
+                "epochs_done": trainer.current_epoch,
+                "samples": throughput.samples,
+                "samples_per_second": round(throughput.samples / throughput.train_seconds, 1)
+                if throughput.train_seconds
+                else None,
+                "data_wait_fraction": round(throughput.wait_seconds / stepped, 4) if stepped else None,
+                "metrics": metrics,
+                "threads": torch.get_num_threads(),
+            },
+            indent=2,
+        )
+        + "\n"
+    )
+    return config.out
+
+
+def _loggers(directory: Path) -> list:
+    loggers = [pl.loggers.CSVLogger(directory, name="", version="")]
+    try:
+        import tensorboard  # noqa: F401
+    except ImportError:
+        return loggers
+    return [*loggers, pl.loggers.TensorBoardLogger(directory, name="", version="")]
+
+
+def best_checkpoint(run: Path) -> Path:
+    for name in ("best.ckpt", "last.ckpt"):
+        path = run / "checkpoints" / name
+        if path.is_file():
+            return path
+    raise RunError(f"{run} has no checkpoint (checkpoints/best.ckpt or last.ckpt): train it with 'samg bc train'")

@@ -1,0 +1,169 @@
+"""Predicted masks inside a demo store: `masks/<name>/`.
+
+    masks/<name>/<setting>         (T, H, W) bool, chunked along time like the images
+    masks/<name>/counts/<setting>  (T, 1 + n_objects, 3) int32: pixel counts against masks/gt
+                                   (see `quality.py`), same time chunks
+
+A block is one time chunk of one setting. Its mask chunk is written first and its counts
+chunk last, each file atomically, so a block is done exactly when both chunk files exist
+and decode. Nothing outside `masks/<name>/` is ever written.
+"""
+
+import re
+import shutil
+from collections.abc import Iterator
+
+import numpy as np
+import zarr
+
+from samg.errors import SamgError
+from samg.pipeline.store import COMPRESSOR, DemoStore, StoreError
+
+NAME_PATTERN = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]*")
+RESERVED_NAMES = ("gt", "counts")
+SIMPLE_VIEWS = ("none", "oracle")  # masked views computed on the fly, nothing stored
+
+
+class MasksError(SamgError):
+    """Predicted masks that are missing, incomplete or of another configuration."""
+
+
+def check_mask_name(name: str) -> str:
+    if not NAME_PATTERN.fullmatch(name) or name in RESERVED_NAMES:
+        raise MasksError(
+            f"invalid mask name {name!r}: use letters, digits, '_', '.', '-' (not {', '.join(RESERVED_NAMES)})"
+        )
+    return name
+
+
+class MaskSet:
+    """One named set of predicted masks in a store."""
+
+    def __init__(self, store: DemoStore, name: str):
+        self.store, self.name = store, check_mask_name(name)
+        self.key = f"masks/{name}"
+
+    @property
+    def exists(self) -> bool:
+        return (self.store.path / self.key / "zarr.json").is_file()
+
+    @property
+    def group(self) -> zarr.Group:
+        if not self.exists:
+            raise MasksError(f"{self.store.path} has no masks named {self.name!r}: run 'samg segment {self.store.path}'")
+        return zarr.open_group(self.store.path / self.key, mode="r")
+
+    @property
+    def attrs(self) -> dict:
+        return self.group.attrs.asdict()
+
+    def create(self, settings: tuple[str, ...], attrs: dict) -> None:
+        """(Re)create the group with empty arrays for `settings`."""
+        path = self.store.path / self.key
+        if path.exists():
+            shutil.rmtree(path)
+        plan = self.store.plan
+        total, size = plan.episodes * plan.episode_length, plan.image_size
+        group = zarr.open_group(path, mode="w")
+        for setting in settings:
+            for key, shape, dtype in (
+                (setting, (size, size), "bool"),
+                (f"counts/{setting}", (1 + len(plan.mask_objects), 3), "int32"),
+            ):
+                group.create_array(
+                    key,
+                    shape=(total, *shape),
+                    chunks=(plan.chunk_steps, *shape),
+                    dtype=dtype,
+                    compressors=[COMPRESSOR],
+                    fill_value=0,
+                )
+        group.update_attributes(attrs)
+
+    def update_attributes(self, attrs: dict) -> None:
+        zarr.open_group(self.store.path / self.key, mode="r+").update_attributes(attrs)
+
+    def settings(self) -> tuple[str, ...]:
+        return tuple(self.attrs.get("settings", ()))
+
+    def _array(self, key: str) -> zarr.Array:
+        try:
+            return zarr.open_array(self.store.path / self.key / key, mode="r")
+        except (FileNotFoundError, zarr.errors.NodeNotFoundError):
+            raise MasksError(f"masks {self.name!r} of {self.store.path} have no {key!r}") from None
+
+    def masks(self, setting: str) -> zarr.Array:
+        return self._array(setting)
+
+    def counts(self, setting: str) -> zarr.Array:
+        return self._array(f"counts/{setting}")
+
+    # ---- blocks --------------------------------------------------------------------------
+
+    def _chunk_file(self, key: str, chunk: int, ndim: int):
+        array = self._array(key)
+        return self.store.path / self.key / key / array.metadata.encode_chunk_key((chunk, *(0,) * (ndim - 1)))
+
+    def block_done(self, setting: str, chunk: int, verify: bool = False) -> bool:
+        """Both chunk files present (and, with `verify`, decodable: zstd checksums)."""
+        files = [self._chunk_file(setting, chunk, 3), self._chunk_file(f"counts/{setting}", chunk, 3)]
+        if not all(path.is_file() for path in files):
+            return False
+        if verify:
+            steps = self.store.plan.chunk_steps
+            at = slice(chunk * steps, (chunk + 1) * steps)
+            try:
+                self.masks(setting)[at]
+                self.counts(setting)[at]
+            except (RuntimeError, ValueError):  # corrupt: the block is redone
+                return False
+        return True
+
+    def write_block(self, setting: str, start: int, masks: np.ndarray, counts: np.ndarray) -> None:
+        path = self.store.path / self.key
+        stop = start + len(masks)
+        for key, values in ((setting, masks), (f"counts/{setting}", counts)):  # counts last: the commit
+            array = zarr.open_array(path / key, mode="r+").with_config({"write_empty_chunks": True})
+            array[start:stop] = values
+
+    def done_steps(self, setting: str) -> np.ndarray:
+        """Indices of the steps whose block is done."""
+        steps = self.store.plan.chunk_steps
+        chunks = range(self.store.n_steps // steps)
+        done = [np.arange(c * steps, (c + 1) * steps) for c in chunks if self.block_done(setting, c)]
+        return np.concatenate(done) if done else np.zeros(0, np.int64)
+
+    def require_episode(self, setting: str, episode: int) -> slice:
+        """The episode's step range, if all its blocks are done."""
+        at = self.store.episode_slice(episode)
+        steps = self.store.plan.chunk_steps
+        if setting not in self.settings():
+            raise MasksError(f"masks {self.name!r} have no setting {setting!r}: run 'samg segment --settings {setting}'")
+        missing = [c for c in range(at.start // steps, at.stop // steps) if not self.block_done(setting, c)]
+        if missing:
+            raise MasksError(
+                f"masks {self.name!r} of episode {episode} in {setting} are not computed yet: "
+                f"run 'samg segment {self.store.path} --name {self.name} --episodes {episode}:{episode + 1}'"
+            )
+        return at
+
+
+def masked_episodes(
+    store: DemoStore, setting: str, segmenter: str = "none", episodes: range | None = None
+) -> Iterator[np.ndarray]:
+    """`rgb * mask` per episode, (L, H, W, 3) uint8, without writing masked copies:
+    `none` gives the raw frames, `oracle` uses masks/gt, any other name its stored masks."""
+    if setting not in store.plan.settings:
+        raise StoreError(f"{store.path} has no setting {setting!r}; it has {', '.join(store.plan.settings)}")
+    mask_set = None if segmenter in SIMPLE_VIEWS else MaskSet(store, segmenter)
+    for episode in episodes if episodes is not None else range(store.n_episodes):
+        at = store.episode_slice(episode)
+        frames = store.array(f"images/{setting}/rgb")[at]
+        if segmenter == "none":
+            yield frames
+            continue
+        if mask_set is None:
+            mask = store.array("masks/gt")[at] > 0
+        else:
+            mask = mask_set.masks(setting)[mask_set.require_episode(setting, episode)]
+        yield frames * mask[..., None].astype(np.uint8)

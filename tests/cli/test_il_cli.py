@@ -1,0 +1,97 @@
+import json
+
+import pytest
+from typer.testing import CliRunner
+
+from samg.cli import app
+from tests.pipeline.helpers import random_expert_file
+
+runner = CliRunner()
+ENV = {"COLUMNS": "200"}
+
+
+@pytest.fixture(scope="module")
+def tiny_store(tmp_path_factory):
+    """Two real door episodes (a random expert) at 16 px in train and video_hard."""
+    root = tmp_path_factory.mktemp("bc")
+    store = root / "door.zarr"
+    args = ["collect", "door", "--episodes", "2", "--out", str(store), "--settings", "train,video_hard",
+            "--workers", "1", "--image-size", "16", "--keep-failures", "--expert", str(random_expert_file(root))]  # fmt: skip
+    result = runner.invoke(app, args)
+    assert result.exit_code == 0, result.output
+    return store
+
+
+def _train(store, out, *extra):
+    args = ["bc", "train", "--data", str(store), "--out", str(out), "--epochs", "5", "--batch-size", "16",
+            "--accelerator", "cpu", *extra]  # fmt: skip
+    return runner.invoke(app, args, env=ENV)
+
+
+def test_train_eval_and_compare_end_to_end(tiny_store, tmp_path):
+    run = tmp_path / "oracle_run"
+    trained = _train(tiny_store, run, "--max-steps", "3")
+    assert trained.exit_code == 0, trained.output
+    config = json.loads((run / "config.json").read_text())
+    assert config["obs"] == "masked" and config["segmenter"] == "oracle" and config["demos"] is None
+    training = json.loads((run / "training.json").read_text())
+    assert training["global_step"] == 3 and training["samples"] == 48 and 0 <= training["data_wait_fraction"] < 1
+    assert (run / "checkpoints" / "last.ckpt").is_file() and (run / "logs" / "metrics.csv").is_file()
+
+    evaluated = runner.invoke(
+        app, ["eval", str(run), "--settings", "train,video_hard", "--episodes", "2", "--videos", "1"], env=ENV
+    )
+    assert evaluated.exit_code == 0, evaluated.output
+    info = json.loads((run / "eval" / "eval_info.json").read_text())
+    assert [(e["setting"], e["seed"]) for e in info["per_episode"]] == [
+        ("train", 1_000_000), ("train", 1_000_001), ("video_hard", 1_000_000), ("video_hard", 1_000_001)
+    ]  # fmt: skip
+    assert set(info["per_episode"][0]) == {"setting", "seed", "success", "return", "steps", "success_steps"}
+    assert info["per_episode"][0]["steps"] == 200 and info["segmenter"] == {"kind": "oracle"}
+    for values in info["aggregate"].values():
+        assert values["episodes"] == 2 and set(values) == {"episodes", "success_rate", "ci95", "mean_return"}
+    assert (run / "eval" / "eval.md").read_text().count("|") > 10 and (run / "eval" / "success.png").is_file()
+    assert sorted(p.name for p in (run / "eval" / "videos").iterdir()) == [
+        "train_seed1000000.mp4", "video_hard_seed1000000.mp4"
+    ]  # fmt: skip
+
+    raw = tmp_path / "raw_run"
+    assert _train(tiny_store, raw, "--obs", "raw", "--max-steps", "2").exit_code == 0
+    raw_eval = runner.invoke(app, ["eval", str(raw), "--settings", "train", "--episodes", "1", "--videos", "0"], env=ENV)
+    assert raw_eval.exit_code == 0, raw_eval.output
+    assert json.loads((raw / "eval" / "eval_info.json").read_text())["segmenter"] == {"kind": "none"}
+    compared = runner.invoke(app, ["eval", "compare", str(run), str(raw), "--out", str(tmp_path / "c.md")], env=ENV)
+    assert compared.exit_code == 0, compared.output
+    table = (tmp_path / "c.md").read_text()
+    assert "masked (oracle)" in table and "| raw |" in table and "video_hard" in table
+
+
+def test_resume_continues_from_the_last_checkpoint(tiny_store, tmp_path):
+    run = tmp_path / "run"
+    assert _train(tiny_store, run, "--max-steps", "2").exit_code == 0
+    again = _train(tiny_store, run, "--max-steps", "2")
+    assert again.exit_code == 1 and "pass --resume" in again.output
+    resumed = _train(tiny_store, run, "--max-steps", "4", "--resume")
+    assert resumed.exit_code == 0, resumed.output
+    assert json.loads((run / "training.json").read_text())["global_step"] == 4
+    other = _train(tiny_store, run, "--max-steps", "6", "--resume", "--lr", "0.1")
+    assert other.exit_code == 1 and "trained with another config" in other.output
+
+
+def test_eval_refuses_a_run_without_checkpoint(tiny_store, tmp_path):
+    result = runner.invoke(app, ["eval", str(tmp_path / "nothing")])
+    assert result.exit_code == 1 and "no config.json" in result.output
+    run = tmp_path / "run"
+    assert _train(tiny_store, run, "--max-steps", "1").exit_code == 0
+    for checkpoint in (run / "checkpoints").iterdir():
+        checkpoint.unlink()
+    result = runner.invoke(app, ["eval", str(run), "--episodes", "1"])
+    assert result.exit_code == 1
+    assert result.output.strip().splitlines()[-1].endswith("train it with 'samg bc train'")
+
+
+def test_eval_refuses_seeds_of_the_training_demos(tiny_store, tmp_path):
+    run = tmp_path / "run"
+    assert _train(tiny_store, run, "--max-steps", "1").exit_code == 0
+    result = runner.invoke(app, ["eval", str(run), "--seeds", "0:3"])
+    assert result.exit_code == 1 and "overlap the training demos' seeds" in result.output
