@@ -150,6 +150,10 @@ def run_command(
     seed: int = typer.Option(0),
     workers: int | None = typer.Option(None, min=1, help="Collection and evaluation processes (default: cores)."),
     out: Path = typer.Option(Path("runs"), help="Where the run directory goes."),
+    data: Path = typer.Option(Path("data"), help="Where the demo store goes."),
+    image_size: int | None = typer.Option(None, min=16, help="Frame size (default: the task's)."),
+    expert: Path | None = typer.Option(None, help="Expert file (default: the cached published one)."),
+    keep_failures: bool = typer.Option(False, help="Keep unsuccessful demos too."),
 ) -> None:
     """collect -> segment -> bc train -> eval, small by default; see the README for the
     paper-size flags."""
@@ -165,9 +169,14 @@ def run_command(
 
     spec = get_task(task)
     workers = workers or os.cpu_count() or 1
-    store_path = Path("data") / f"{spec.name}_{episodes}.zarr"
+    store_path = data / f"{spec.name}_{episodes}.zarr"
     console.print(f"[bold]1/4 collect[/] {episodes} {spec.name} demos -> {store_path}")
-    collect(CollectConfig(task=spec.name, episodes=episodes, out=store_path, seed=seed, workers=workers))
+    collect(
+        CollectConfig(
+            task=spec.name, episodes=episodes, out=store_path, seed=seed, workers=workers,
+            image_size=image_size, expert_path=expert, keep_failures=keep_failures,
+        )
+    )  # fmt: skip
     if segmenter == "samg":
         console.print("[bold]2/4 segment[/] SAM-G masks for every setting")
         segment_store(SegmentConfig(store_path, SegmenterConfig(kind="samg")))

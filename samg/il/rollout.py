@@ -31,11 +31,13 @@ def run_episode(
     seed: int,
     frame_stack: int,
     record: bool = False,
+    max_steps: int | None = None,
 ) -> EpisodeResult:
+    """`max_steps` cuts the episode short (benchmarks); success is judged on the steps run."""
     step = env.reset(seed)
     stack: deque[np.ndarray] = deque(maxlen=frame_stack)
     flags, total, video = [], 0.0, []
-    for t in range(env.task.episode_length):
+    for t in range(max_steps or env.task.episode_length):
         rgb = renderer.render(step.sim_state, setting, seed, t)
         truth = renderer.object_mask()[None] if segmenter.needs_ground_truth else None
         mask = segmenter.segment(rgb[None], truth).masks

@@ -176,8 +176,10 @@ def segment_store(config: SegmentConfig, on_progress: Callable[[SegmentProgress]
         if on_progress is not None:
             on_progress(progress)
         results = _run(todo, store.path, name, task, config, progress, on_progress)
-        timings = _timings(results, settings)
+        before = mask_set.attrs  # settings of earlier runs keep their figures
+        timings = {**before.get("timings", {}), **_timings(results, settings)}
         quality = {s: summarize(mask_set.counts(s)[mask_set.done_steps(s)], store.plan.mask_objects) for s in settings}
+        quality = {**before.get("quality", {}), **quality}
         mask_set.update_attributes({"quality": quality, "timings": timings, "package_version": __version__})
     return SegmentResult(name, quality, timings, progress)
 

@@ -95,3 +95,14 @@ def test_eval_refuses_seeds_of_the_training_demos(tiny_store, tmp_path):
     assert _train(tiny_store, run, "--max-steps", "1").exit_code == 0
     result = runner.invoke(app, ["eval", str(run), "--seeds", "0:3"])
     assert result.exit_code == 1 and "overlap the training demos' seeds" in result.output
+
+
+def test_run_chains_collect_train_and_eval(tmp_path):
+    expert = random_expert_file(tmp_path)
+    args = ["run", "door", "--episodes", "2", "--epochs", "1", "--eval-episodes", "1", "--workers", "1",
+            "--image-size", "16", "--keep-failures", "--expert", str(expert), "--data", str(tmp_path / "data"),
+            "--out", str(tmp_path / "runs")]  # fmt: skip
+    result = runner.invoke(app, args, env=ENV)
+    assert result.exit_code == 0, result.output
+    info = json.loads((tmp_path / "runs" / "door_oracle_s0" / "eval" / "eval_info.json").read_text())
+    assert len(info["per_episode"]) == 5 and (tmp_path / "data" / "door_2.zarr").is_dir()

@@ -135,3 +135,36 @@ def test_local_cluster_gives_the_threaded_bytes(tmp_path):
         segment_store(SegmentConfig(store.path, config, name="cluster", scheduler=cluster.scheduler_address))
     assert chunk_bytes(store.path, "cluster") == chunk_bytes(store.path, "threads")
     assert_varied(MaskSet(DemoStore(store.path), "cluster").masks("train")[:])
+
+
+def test_a_failing_block_is_retried_then_reported_with_its_episodes(tmp_path, monkeypatch):
+    import samg.pipeline.segment as segment
+
+    store = synthetic_store(tmp_path / "door.zarr", settings=("train",))
+    original, calls = segment._segment_block, []
+
+    def flaky(store_path, name, block, task, config):
+        calls.append(block.chunk)
+        if block.chunk == 1 and calls.count(1) < 3:
+            raise OSError("disk hiccup")  # fails twice, then works
+        if block.chunk == 2 and name == "broken":
+            raise RuntimeError("bad frames")  # always fails
+        return original(store_path, name, block, task, config)
+
+    monkeypatch.setattr(segment, "_segment_block", flaky)
+    segment_store(SegmentConfig(store.path, SegmenterConfig(kind="none")))
+    assert calls.count(1) == 3 and all(MaskSet(DemoStore(store.path), "none").block_done("train", c) for c in range(3))
+    calls.clear()
+    with pytest.raises(segment.BlockError, match=r"block train steps 40-59 \(episode 2\) failed 3 times: RuntimeError"):
+        segment_store(SegmentConfig(store.path, SegmenterConfig(kind="none"), name="broken"))
+    assert calls.count(2) == 3
+
+
+def test_two_runs_on_one_mask_name_do_not_overlap(tmp_path):
+    from samg.pipeline.lock import StoreLock, StoreLockedError
+
+    store = synthetic_store(tmp_path / "door.zarr")
+    with StoreLock(store.path, "another samg segment", part="masks-none"):
+        with pytest.raises(StoreLockedError, match=r"\(masks-none\) is being written by .* use another --name"):
+            segment_store(SegmentConfig(store.path, SegmenterConfig(kind="none")))
+        segment_store(SegmentConfig(store.path, SegmenterConfig(kind="oracle")))  # another name: fine
