@@ -1,0 +1,142 @@
+"""DrQ-v2 (Yarats et al. 2021): a conv encoder trained through the critic, a deterministic
+actor with scheduled Gaussian exploration noise, double Q with a target network, n-step
+returns and random-shift augmentation. Small and flat, as the original."""
+
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from samg.il.policy import ConvEncoder, random_shift
+
+
+@dataclass(frozen=True)
+class AgentConfig:
+    lr: float = 1e-4
+    feature_dim: int = 50
+    hidden_dim: int = 1024
+    tau: float = 0.01  # target network update rate
+    std_start: float = 1.0
+    std_end: float = 0.1
+    std_steps: int = 100_000  # agent steps over which exploration noise decays
+    std_clip: float = 0.3
+    shift_pad: int = 4
+
+    def std(self, step: int) -> float:
+        mix = min(step / self.std_steps, 1.0)
+        return (1 - mix) * self.std_start + mix * self.std_end
+
+
+def _mlp(inputs: int, hidden: int, outputs: int) -> nn.Sequential:
+    return nn.Sequential(
+        nn.Linear(inputs, hidden), nn.ReLU(inplace=True),
+        nn.Linear(hidden, hidden), nn.ReLU(inplace=True),
+        nn.Linear(hidden, outputs),
+    )  # fmt: skip
+
+
+class Actor(nn.Module):
+    def __init__(self, repr_dim: int, action_dim: int, feature_dim: int, hidden_dim: int):
+        super().__init__()
+        self.trunk = nn.Sequential(nn.Linear(repr_dim, feature_dim), nn.LayerNorm(feature_dim), nn.Tanh())
+        self.policy = _mlp(feature_dim, hidden_dim, action_dim)
+
+    def forward(self, features: torch.Tensor) -> torch.Tensor:
+        return torch.tanh(self.policy(self.trunk(features)))
+
+
+class Critic(nn.Module):
+    def __init__(self, repr_dim: int, action_dim: int, feature_dim: int, hidden_dim: int):
+        super().__init__()
+        self.trunk = nn.Sequential(nn.Linear(repr_dim, feature_dim), nn.LayerNorm(feature_dim), nn.Tanh())
+        self.q1 = _mlp(feature_dim + action_dim, hidden_dim, 1)
+        self.q2 = _mlp(feature_dim + action_dim, hidden_dim, 1)
+
+    def forward(self, features: torch.Tensor, action: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        joined = torch.cat([self.trunk(features), action], dim=-1)
+        return self.q1(joined), self.q2(joined)
+
+
+def noisy(mean: torch.Tensor, std: float, clip: float | None = None) -> torch.Tensor:
+    """mean + N(0, std) noise (clipped to +-clip when given), kept inside (-1, 1)."""
+    noise = torch.randn_like(mean) * std
+    if clip is not None:
+        noise = noise.clamp(-clip, clip)
+    return (mean + noise).clamp(-1.0 + 1e-6, 1.0 - 1e-6)
+
+
+class DrQV2Agent:
+    def __init__(self, obs_shape: tuple[int, int, int], action_dim: int, config: AgentConfig, device: str = "cpu"):
+        self.config, self.device, self.action_dim = config, torch.device(device), action_dim
+        channels, size, _ = obs_shape
+        self.encoder = ConvEncoder(channels, size).to(self.device)
+        dims = (self.encoder.out_dim, action_dim, config.feature_dim, config.hidden_dim)
+        self.actor = Actor(*dims).to(self.device)
+        self.critic = Critic(*dims).to(self.device)
+        self.critic_target = Critic(*dims).to(self.device)
+        self.critic_target.load_state_dict(self.critic.state_dict())
+        self.optimizers = {
+            name: torch.optim.Adam(module.parameters(), lr=config.lr)
+            for name, module in (("encoder", self.encoder), ("actor", self.actor), ("critic", self.critic))
+        }
+
+    @torch.no_grad()
+    def act(self, obs: np.ndarray, step: int, explore: bool) -> np.ndarray:
+        features = self.encoder(torch.as_tensor(obs, device=self.device)[None].float())
+        mean = self.actor(features)
+        action = noisy(mean, self.config.std(step)) if explore else mean
+        return action[0].cpu().numpy().astype(np.float32)
+
+    def update(self, batch: dict[str, np.ndarray], step: int) -> dict[str, float]:
+        tensors = {key: torch.as_tensor(value, device=self.device) for key, value in batch.items()}
+        obs = random_shift(tensors["obs"].float(), self.config.shift_pad)
+        next_obs = random_shift(tensors["next_obs"].float(), self.config.shift_pad)
+        features = self.encoder(obs)
+        with torch.no_grad():
+            next_features = self.encoder(next_obs)
+        metrics = self._update_critic(features, tensors, next_features, step)
+        metrics |= self._update_actor(features.detach(), step)
+        with torch.no_grad():
+            for target, source in zip(self.critic_target.parameters(), self.critic.parameters(), strict=True):
+                target.lerp_(source, self.config.tau)
+        return metrics
+
+    def _update_critic(self, features, tensors, next_features, step) -> dict[str, float]:
+        std = self.config.std(step)
+        with torch.no_grad():
+            next_action = noisy(self.actor(next_features), std, self.config.std_clip)
+            target_q = torch.min(*self.critic_target(next_features, next_action))
+            target = tensors["reward"][:, None] + tensors["discount"][:, None] * target_q
+        q1, q2 = self.critic(features, tensors["action"])
+        loss = F.mse_loss(q1, target) + F.mse_loss(q2, target)
+        for name in ("encoder", "critic"):
+            self.optimizers[name].zero_grad(set_to_none=True)
+        loss.backward()
+        for name in ("encoder", "critic"):
+            self.optimizers[name].step()
+        return {"critic_loss": loss.item(), "q": q1.mean().item()}
+
+    def _update_actor(self, features, step) -> dict[str, float]:
+        action = noisy(self.actor(features), self.config.std(step), self.config.std_clip)
+        loss = -torch.min(*self.critic(features, action)).mean()
+        self.optimizers["actor"].zero_grad(set_to_none=True)
+        loss.backward()
+        self.optimizers["actor"].step()
+        return {"actor_loss": loss.item()}
+
+    # ---- checkpoints -----------------------------------------------------------------------
+
+    MODULES = ("encoder", "actor", "critic", "critic_target")
+
+    def state_dict(self) -> dict:
+        state = {name: getattr(self, name).state_dict() for name in self.MODULES}
+        state["optimizers"] = {name: opt.state_dict() for name, opt in self.optimizers.items()}
+        return state
+
+    def load_state_dict(self, state: dict) -> None:
+        for name in self.MODULES:
+            getattr(self, name).load_state_dict(state[name])
+        for name, optimizer in self.optimizers.items():
+            optimizer.load_state_dict(state["optimizers"][name])
