@@ -4,7 +4,6 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-import torch
 from typer.testing import CliRunner
 
 from samg.cli import app
@@ -66,4 +65,5 @@ def test_resume_restores_counters_replay_and_optimisers(tmp_path):
     assert frames == [20, 40, 60, 80, 100]
     other = _train(out, "--frames", "120", "--resume", "--batch-size", "16")
     assert other.exit_code == 1 and "another config" in other.output
-    saved.close(), after.close()
+    saved.close()
+    after.close()
