@@ -24,6 +24,7 @@ def rl_train(
     seed_frames: int = typer.Option(4000, min=0, help="Frames of random actions before updates start."),
     episode_frames: int | None = typer.Option(None, min=2, help="Cut episodes to this many frames."),
     image_size: int | None = typer.Option(None, min=16, help="Frame size (default: the task's)."),
+    noise_frames: int = typer.Option(200_000, min=1, help="Frames over which exploration noise decays 1.0 -> 0.1."),
     device: str = typer.Option("cpu"),
     resume: bool = typer.Option(False, "--resume", help="Continue the run in --out from its checkpoint."),
     tiny: bool = typer.Option(False, "--tiny", hidden=True, help="Tiny samg architectures (tests)."),
@@ -31,6 +32,7 @@ def rl_train(
 ) -> None:
     """Train DrQ-v2 with the segmenter in front of the agent; evaluate every K frames."""
     from samg.envs import get_task, parse_settings
+    from samg.rl.agent import AgentConfig
     from samg.rl.train import RLConfig, train_rl
     from samg.segmenter.factory import SEGMENTERS, SegmenterConfig
 
@@ -52,6 +54,7 @@ def rl_train(
         seed_frames=seed_frames,
         episode_frames=episode_frames,
         image_size=image_size,
+        agent=AgentConfig(std_steps=max(noise_frames // RLConfig.action_repeat, 1)),
     )
 
     def show(record: dict) -> None:

@@ -29,7 +29,7 @@ def test_a_few_hundred_frames_with_each_segmenter(tmp_path, monkeypatch, segment
         save_prompt(build_prompt(get_task("cartpole_swingup")), tmp_path / "configs" / "prompts")
         monkeypatch.chdir(tmp_path)
         extra = ["--tiny", "--random-weights"]
-    result = _train(tmp_path / "run", "--frames", "120" if segmenter != "samg" else "60", "--segmenter", segmenter,
+    result = _train(tmp_path / "run", "--frames", "120" if segmenter != "samg" else "40", "--segmenter", segmenter,
                     "--settings", "train,video_hard", *extra)  # fmt: skip
     assert result.exit_code == 0, result.output
     run = tmp_path / "run"
