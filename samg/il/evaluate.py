@@ -123,7 +123,8 @@ def evaluate(config: EvalConfig, on_episode: Callable[[EpisodeResult], None] | N
     from samg.il.train import best_checkpoint
 
     checkpoint = best_checkpoint(config.run)
-    demo_seeds = set(json.loads((config.run / "demos.json").read_text())["episode_seeds"])
+    demos = json.loads((config.run / "demos.json").read_text())
+    demo_seeds = set(demos["episode_seeds"])
     seeds = config.episode_seeds()
     overlap = sorted(demo_seeds & set(seeds))
     if overlap:
@@ -171,7 +172,7 @@ def evaluate(config: EvalConfig, on_episode: Callable[[EpisodeResult], None] | N
     info = {
         "run": str(config.run),
         "checkpoint": str(checkpoint),
-        "task": json.loads((config.run / "demos.json").read_text())["task"],
+        "task": demos["task"],
         "policy_obs": train.obs if train.obs == "raw" else f"masked ({train.segmenter})",
         "segmenter": segmenter_config.describe(),
         "seeds": [min(seeds), max(seeds)],

@@ -49,10 +49,10 @@ def _checkpoint_to_resume(config: BCConfig) -> Path | None:
     last = config.out / "checkpoints" / "last.ckpt"
     if not last.is_file():
         raise RunError(f"nothing to resume in {config.out}: no checkpoints/last.ckpt")
-    saved = BCConfig.load(config.out)
-    if replace(saved, epochs=config.epochs, max_steps=config.max_steps) != replace(
-        config, epochs=config.epochs, max_steps=config.max_steps
-    ):
+    def fixed(c: BCConfig) -> BCConfig:  # what a resume may change: how long to train
+        return replace(c, epochs=0, max_steps=0)
+
+    if fixed(BCConfig.load(config.out)) != fixed(config):
         raise RunError(f"{config.out} was trained with another config: resume with the same flags, or another --out")
     return last
 
