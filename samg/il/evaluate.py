@@ -6,7 +6,7 @@ import math
 import multiprocessing
 from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -39,12 +39,6 @@ class EvalConfig:
 
     def episode_seeds(self) -> tuple[int, ...]:
         return self.seeds or tuple(range(EVAL_SEED_START, EVAL_SEED_START + self.episodes))
-
-
-@dataclass
-class EvalProgress:
-    done: dict[str, int] = field(default_factory=dict)
-    successes: dict[str, int] = field(default_factory=dict)
 
 
 def live_segmenter_config(train: BCConfig, name: str | None, prompts_root: Path) -> SegmenterConfig:

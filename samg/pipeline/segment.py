@@ -9,7 +9,6 @@ per worker. Blocks already done are skipped, so a killed run resumes where it st
 """
 
 import functools
-import hashlib
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -90,26 +89,18 @@ def worker_segmenter(task: str, config: SegmenterConfig) -> Segmenter:
     return make_segmenter(task, config)
 
 
-def _file_sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        while block := handle.read(1 << 22):
-            digest.update(block)
-    return digest.hexdigest()
-
-
 def segmenter_identity(task: str, config: SegmenterConfig, segmenter: Segmenter) -> dict:
     """Everything that determines the masks: config, weights and prompt checksums."""
     identity = {"segmenter": config.describe()}
     if config.kind == "samg":
-        from samg.segmenter.weights import weights_path
+        from samg.segmenter.weights import file_sha256, weights_path
 
         identity["prompt_sha256"] = segmenter.prompt.checksum()
         for role, model, path in (("sam", config.sam, config.sam_weights), ("dino", config.dino, config.dino_weights)):
             if role == "dino" and not config.options.use_dino:
                 continue
             identity[f"{role}_weights_sha256"] = (
-                "random-seed-0" if config.random_weights else _file_sha256(path or weights_path(model))
+                "random-seed-0" if config.random_weights else file_sha256(path or weights_path(model))
             )
     return identity
 

@@ -121,6 +121,15 @@ def download_weights(model: str, on_progress: Callable[[int, int], None] | None 
     return target
 
 
+def file_sha256(path: Path) -> str:
+    """sha256 of a (large) file, read in 4 MiB blocks."""
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        while block := handle.read(1 << 22):
+            digest.update(block)
+    return digest.hexdigest()
+
+
 def read_state_dict(path: Path) -> dict[str, torch.Tensor]:
     """Tensors of a checkpoint file, without unpickling objects; unwraps {'state_dict': ...}."""
     try:
