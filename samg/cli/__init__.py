@@ -3,7 +3,7 @@
 import typer
 
 from samg import __version__
-from samg.cli import collect, envs, expert, il, prompt, rl, segment, weights
+from samg.cli import assets, collect, envs, expert, il, prompt, rl, segment, weights
 
 app = typer.Typer(
     name="samg",
@@ -12,6 +12,7 @@ app = typer.Typer(
     pretty_exceptions_show_locals=False,
 )
 app.add_typer(envs.app, name="envs")
+app.add_typer(assets.app, name="assets")
 app.add_typer(expert.app, name="expert")
 app.add_typer(weights.app, name="weights")
 app.add_typer(il.bc_app, name="bc")

@@ -6,7 +6,7 @@ import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 from rich.table import Table
 
-from samg.cli.common import console, one_line_errors
+from samg.cli.common import allow_missing_assets_option, console, one_line_errors
 
 
 @one_line_errors
@@ -20,10 +20,12 @@ def collect_command(
     image_size: int | None = typer.Option(None, min=16, help="Frame size (default: the task's)."),
     keep_failures: bool = typer.Option(False, help="Keep unsuccessful episodes too."),
     expert: Path | None = typer.Option(None, help="Expert file (default: the cached published one)."),
-    video_dir: Path | None = typer.Option(None, help="Directory of real clips for the video settings."),
+    allow_missing_assets: bool = allow_missing_assets_option(),
 ) -> None:
     """Roll out the expert and store every step in every setting (resumable)."""
     import os
+
+    from samg.benchmark.assets import allow_missing_assets as allow_missing
 
     from samg.envs import get_task, parse_settings
     from samg.rl_collect.collect import CollectConfig, collect
@@ -38,8 +40,8 @@ def collect_command(
         image_size=image_size,
         keep_failures=keep_failures,
         expert_path=expert,
-        video_dir=video_dir,
     )
+    allow_missing(allow_missing_assets)
     columns = (
         TextColumn("[bold]{task.description}"),
         BarColumn(),
@@ -73,7 +75,11 @@ def info_command(
     attrs = store.attrs
     about = Table(title=f"{store.path}", show_header=False)
     for key in sorted(attrs):
-        about.add_row(key, str(attrs[key]))
+        if key != "benchmark":
+            about.add_row(key, str(attrs[key]))
+    benchmark = attrs["benchmark"]
+    missing = ", ".join(benchmark["missing"]) or "none"
+    about.add_row("benchmark", f"{benchmark['name']}: {len(benchmark['files'])} files verified, missing: {missing}")
     console.print(about)
     success = store.episode_success
     rate = f"{success.mean():.3f}" if len(success) else "-"

@@ -9,6 +9,10 @@ from rich.console import Console
 
 from samg.errors import SamgError
 
+ALLOW_MISSING_ASSETS_HELP = (
+    "Run even where benchmark files are missing (draws move on to the next present file; "
+    "stores and reports name what was missing). Also SAMG_ALLOW_MISSING_ASSETS=1."
+)
 console = Console(soft_wrap=True)  # messages stay one line; tables fit the terminal
 error_console = Console(stderr=True)
 F = TypeVar("F", bound=Callable)
@@ -26,3 +30,9 @@ def one_line_errors(command: F) -> F:
             raise typer.Exit(error.exit_code) from None
 
     return wrapper  # type: ignore[return-value]
+
+
+def allow_missing_assets_option() -> bool:
+    return typer.Option(
+        False, "--allow-missing-assets", envvar="SAMG_ALLOW_MISSING_ASSETS", help=ALLOW_MISSING_ASSETS_HELP
+    )

@@ -5,7 +5,7 @@ from pathlib import Path
 import typer
 from rich.table import Table
 
-from samg.cli.common import console, one_line_errors
+from samg.cli.common import allow_missing_assets_option, console, one_line_errors
 
 app = typer.Typer(help="Tasks and visual settings.", no_args_is_help=True)
 
@@ -45,16 +45,16 @@ def preview(
     steps: int = typer.Option(6, min=1, help="Columns: steps spread over one episode."),
     seed: int = typer.Option(0, min=0, help="Episode seed."),
     image_size: int | None = typer.Option(None, min=16, help="Frame size (default: the task's)."),
-    video_dir: Path | None = typer.Option(None, help="Directory of real clips for the video settings."),
+    allow_missing_assets: bool = allow_missing_assets_option(),
     out: Path | None = typer.Option(None, help="PNG to write (default data/preview_TASK.png)."),
 ) -> None:
     """Write one picture: a row per setting, columns over an episode, and the GT mask."""
     from samg.envs import get_task, parse_settings
     from samg.envs.preview import write_preview
-    from samg.envs.videos import VideoDirectory
+    from samg.benchmark.assets import allow_missing_assets as allow_missing
 
+    allow_missing(allow_missing_assets)
     spec = get_task(task)
     names = parse_settings(settings)
-    videos = VideoDirectory(video_dir) if video_dir is not None else None
-    path = write_preview(spec, names, out or Path("data") / f"preview_{task}.png", steps, seed, image_size, videos)
+    path = write_preview(spec, names, out or Path("data") / f"preview_{task}.png", steps, seed, image_size)
     console.print(f"wrote {path}")

@@ -4,7 +4,7 @@ from pathlib import Path
 
 import typer
 
-from samg.cli.common import console, one_line_errors
+from samg.cli.common import allow_missing_assets_option, console, one_line_errors
 
 
 @one_line_errors
@@ -14,11 +14,14 @@ def prompt_command(
     image_size: int | None = typer.Option(None, min=16, help="Frame size (default: the task's)."),
     root: Path = typer.Option(Path("configs/prompts"), help="Where prompts live."),
     out: Path | None = typer.Option(None, help="With --show: the PNG to write (default: beside the prompt)."),
+    allow_missing_assets: bool = allow_missing_assets_option(),
 ) -> None:
     """Build (or, with --show, draw) the reference image, mask and points of a task."""
+    from samg.benchmark.assets import allow_missing_assets as allow_missing
     from samg.envs import get_task
     from samg.segmenter.prompts import build_prompt, draw_prompt, load_prompt, prompt_dir, save_prompt
 
+    allow_missing(allow_missing_assets)
     spec = get_task(task)
     if show:
         picture = out or prompt_dir(spec.name, root) / "prompt_points.png"

@@ -1,22 +1,24 @@
 """Frames of a task from simulator states: any visual setting, and the ground-truth mask.
 
-The renderer keeps its own copy of the model and its own MjData, so rendering never
-touches the simulation that produced the state, and a stored state renders to the same
-bytes as the live one. Each pixel is a pure function of (task, setting, episode seed,
-step, simulator state).
+The renderer keeps its own model (the benchmark's camera and textures, see
+`render_model.py`) and its own MjData, so rendering never touches the simulation that
+produced the state, and a stored state renders to the same bytes as the live one. Each
+pixel is a pure function of (task, setting, episode seed, step, simulator state).
 """
-
-import copy
 
 import mujoco
 import numpy as np
 
-from samg.envs.appearance import Appearance, ScenePalette, sample_appearance, subtree_bodies
+from samg.benchmark.assets import BenchmarkAssets, benchmark_assets
+from samg.envs.appearance import Appearance, SceneSlots, files_of, sample_appearance, subtree_bodies
+from samg.envs.dmc_textures import STOCK_GRID, STOCK_SKY, built_textures, write_texture
+from samg.envs.render_model import build_render_model
 from samg.envs.scene import SceneRenderer
 from samg.envs.settings import get_setting
 from samg.envs.sim_state import SimStateLayout
-from samg.envs.tasks import TaskSpec
-from samg.envs.videos import NaturalImageClips, VideoSource
+from samg.envs.tasks import DmcScene, TaskSpec
+
+SHADOWS = False  # the benchmarks render shadows; at 84 px they cost 2.7-3.6x (docs/benchmarks.md)
 
 
 class FrameRenderer:
@@ -25,18 +27,24 @@ class FrameRenderer:
         task: TaskSpec,
         model: mujoco.MjModel,
         image_size: int | None = None,
-        videos: VideoSource | None = None,
+        assets: BenchmarkAssets | None = None,
+        shadows: bool = SHADOWS,
     ):
         self.task = task
         self.image_size = image_size or task.image_size
-        self.model = copy.copy(model)
+        self.assets = assets or benchmark_assets()
+        self.model = build_render_model(task, model, self.assets)
         self.data = mujoco.MjData(self.model)
         self.layout = SimStateLayout(self.model, task.randomised_fields)
-        self.palette = ScenePalette(self.model, task)
-        self.videos = videos or NaturalImageClips()
+        self.slots = SceneSlots(self.model, task)
         self._object_of_geom = _object_ids_of_geoms(self.model, task)
-        self._scene = SceneRenderer(self.model, self.image_size, task.camera)
+        self._scene = SceneRenderer(self.model, self.image_size, task.camera, shadows)
         self._appearances: dict[tuple[str, int], Appearance] = {}
+        self._dmc_colours = (STOCK_SKY[0], *STOCK_GRID)
+
+    def benchmark_record(self) -> dict:
+        """The benchmark name, the hashes of the files this task draws from, what was missing."""
+        return self.assets.record(files_of(self.task))
 
     def set_state(self, sim_state: np.ndarray) -> None:
         self.layout.write(sim_state, self.model, self.data)
@@ -56,7 +64,9 @@ class FrameRenderer:
     def render_current(self, setting: str, episode_seed: int, step: int) -> np.ndarray:
         """Render the state last given to `set_state`."""
         appearance = self.appearance(setting, episode_seed)
-        appearance.apply(self.model, self.palette, self._scene.option, step)
+        appearance.apply(self.model, self.slots, step)
+        if isinstance(self.task.scene, DmcScene):
+            self._set_dmc_textures(appearance)
         mujoco.mj_camlight(self.model, self.data)  # light poses follow the light just moved
         self._scene.scene.flags[mujoco.mjtRndFlag.mjRND_SKYBOX] = not appearance.composites_background
         rgb, depth = self._scene.render(self.data, with_depth=appearance.composites_background)
@@ -64,6 +74,20 @@ class FrameRenderer:
             background = depth == 0.0
             rgb[background] = appearance.background(step, self.image_size)[background]
         return rgb
+
+    def _set_dmc_textures(self, appearance: Appearance) -> None:
+        colours = (
+            (tuple(appearance.sky_rgb), *(tuple(c) for c in appearance.grid_rgb))
+            if appearance.sky_rgb is not None
+            else (STOCK_SKY[0], *STOCK_GRID)
+        )
+        if colours == self._dmc_colours:
+            return
+        sky, grid = built_textures(*colours)
+        for texture, data in ((self.slots.sky_texture, sky), (self.slots.floor_texture, grid)):
+            write_texture(self.model, texture, data)
+            self._scene.upload_texture(texture)
+        self._dmc_colours = colours
 
     def object_mask(self, sim_state: np.ndarray | None = None, setting: str = "train", step: int = 0) -> np.ndarray:
         """(H, W) uint8: 0 background, k for the task's k-th object.
@@ -73,9 +97,13 @@ class FrameRenderer:
         """
         if sim_state is not None:
             self.set_state(sim_state)
-        self.appearance(setting, 0).apply(self.model, self.palette, self._scene.option, step)
-        geom_ids = self._scene.render_geom_ids(self.data)
-        return self._object_of_geom[geom_ids]
+        return self._object_of_geom[self.geom_ids(setting, 0, step)]
+
+    def geom_ids(self, setting: str, episode_seed: int, step: int) -> np.ndarray:
+        """(H, W) int: the model geom drawn at each pixel of the posed state, -1 for none."""
+        self.appearance(setting, episode_seed).apply(self.model, self.slots, step)
+        mujoco.mj_camlight(self.model, self.data)
+        return self._scene.render_geom_ids(self.data)
 
     def appearance(self, setting: str, episode_seed: int) -> Appearance:
         key = (setting, int(episode_seed))
@@ -83,7 +111,7 @@ class FrameRenderer:
             if len(self._appearances) > 64:
                 self._appearances.clear()
             self._appearances[key] = sample_appearance(
-                self.task, get_setting(setting), int(episode_seed), self.palette, self.videos, self.image_size
+                self.task, get_setting(setting), int(episode_seed), self.assets, self.image_size
             )
         return self._appearances[key]
 

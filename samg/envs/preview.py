@@ -9,7 +9,6 @@ from PIL import Image, ImageDraw
 from samg.envs.base import make_env
 from samg.envs.frames import FrameRenderer
 from samg.envs.tasks import TaskSpec
-from samg.envs.videos import VideoSource
 
 MASK_COLOURS = np.array(
     [[0, 0, 0], [230, 159, 0], [86, 180, 233], [0, 158, 115], [240, 228, 66], [213, 94, 0]], np.uint8
@@ -38,7 +37,6 @@ def preview_frames(
     columns: int,
     seed: int,
     image_size: int | None = None,
-    videos: VideoSource | None = None,
 ) -> tuple[list[int], dict[str, list[np.ndarray]]]:
     """Run one seeded episode; return the steps shown and, per row, the frames."""
     shown = sorted({int(s) for s in np.linspace(0, task.episode_length - 1, columns)})
@@ -47,7 +45,7 @@ def preview_frames(
     try:
         step = env.reset(seed)
         actions = smooth_random_actions(env.action_dim, shown[-1], seed)
-        with FrameRenderer(task, env.model, image_size, videos) as renderer:
+        with FrameRenderer(task, env.model, image_size) as renderer:
             for t in range(shown[-1] + 1):
                 if t in shown:
                     for name, rgb in renderer.render_settings(step.sim_state, settings, seed, t).items():
@@ -83,9 +81,8 @@ def write_preview(
     columns: int = 6,
     seed: int = 0,
     image_size: int | None = None,
-    videos: VideoSource | None = None,
 ) -> Path:
-    shown, rows = preview_frames(task, settings, columns, seed, image_size, videos)
+    shown, rows = preview_frames(task, settings, columns, seed, image_size)
     size = image_size or task.image_size
     picture = compose_preview(shown, rows, scale=max(1, 168 // size))
     out.parent.mkdir(parents=True, exist_ok=True)

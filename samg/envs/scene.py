@@ -8,12 +8,15 @@ from samg.envs.gl import gl_context_class
 _SEGMENT_FLAGS = (mujoco.mjtRndFlag.mjRND_SEGMENT, mujoco.mjtRndFlag.mjRND_IDCOLOR)
 
 
-def tune_for_offscreen(model: mujoco.MjModel, size: int) -> None:
+SHADOW_MAP_SIZE = 4096  # the benchmarks' (RL-ViGen's DAPG assets); used only with shadows on
+
+
+def tune_for_offscreen(model: mujoco.MjModel, size: int, shadows: bool) -> None:
     """Set before the first render: defaults (big buffer, 8x MSAA, 4096 shadows) are 15x slower."""
     model.vis.global_.offwidth = size
     model.vis.global_.offheight = size
     model.vis.quality.offsamples = 0
-    model.vis.quality.shadowsize = 0
+    model.vis.quality.shadowsize = SHADOW_MAP_SIZE if shadows else 0
 
 
 class SceneRenderer:
@@ -23,9 +26,9 @@ class SceneRenderer:
     geometry is drawn, have depth exactly 0 (the far plane), which is what compositing uses.
     """
 
-    def __init__(self, model: mujoco.MjModel, size: int, camera: str | int):
+    def __init__(self, model: mujoco.MjModel, size: int, camera: str | int, shadows: bool = False):
         context_class = gl_context_class()
-        tune_for_offscreen(model, size)
+        tune_for_offscreen(model, size, shadows)
         self.model, self.size = model, size
         self._gl = context_class(size, size)
         self._gl.make_current()
@@ -33,7 +36,7 @@ class SceneRenderer:
         mujoco.mjr_setBuffer(mujoco.mjtFramebuffer.mjFB_OFFSCREEN, self._context)
         self._context.readDepthMap = mujoco.mjtDepthMap.mjDEPTH_ZEROFAR
         self.scene = mujoco.MjvScene(model, maxgeom=2 * model.ngeom + 100)
-        self.scene.flags[mujoco.mjtRndFlag.mjRND_SHADOW] = False
+        self.scene.flags[mujoco.mjtRndFlag.mjRND_SHADOW] = shadows
         self.option = mujoco.MjvOption()
         self.camera = mujoco.MjvCamera()
         self.camera.type = mujoco.mjtCamera.mjCAMERA_FIXED
@@ -66,6 +69,11 @@ class SceneRenderer:
             if scene_geom.segid >= 0 and scene_geom.objtype == mujoco.mjtObj.mjOBJ_GEOM:
                 lookup[scene_geom.segid + 1] = scene_geom.objid
         return lookup[np.minimum(segment, len(lookup) - 1)]
+
+    def upload_texture(self, texture: int) -> None:
+        """Send a texture whose bytes changed in the model to the GL context."""
+        self._gl.make_current()
+        mujoco.mjr_uploadTexture(self.model, self._context, texture)
 
     def _draw(self, data: mujoco.MjData) -> None:
         self._gl.make_current()

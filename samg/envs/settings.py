@@ -1,4 +1,9 @@
-"""The five visual settings (DMC-GB / RL-ViGen style), by name."""
+"""The five visual settings, as the paper's benchmarks define them (by name).
+
+Each shifted setting has a level ("easy"/"hard") that picks the benchmark files it draws
+from (colour presets, table textures, clips); what a level changes in a scene depends on
+the task family (RL-ViGen's Adroit settings, DMC-GB's for DMC: see `appearance.py`).
+"""
 
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -9,21 +14,24 @@ from samg.errors import UnknownNameError
 @dataclass(frozen=True)
 class VisualSetting:
     name: str
-    color_std: float = 0.0  # std of the per-episode RGB shift of every colour (0: stock)
-    video_background: bool = False  # natural video behind the scene
-    video_surfaces: bool = False  # table/floor hidden, the video shows through
-    light_swing: float = 0.0  # radians the light swings about the vertical axis
-    light_period: float = 0.0  # steps per full swing
+    level: str | None = None  # "easy" / "hard"; None for train
+    background: str = "original"  # "original", "color" (a preset's flat colour) or "video"
+
+    @property
+    def shifted(self) -> bool:
+        return self.level is not None
+
+    @property
+    def video(self) -> bool:
+        return self.background == "video"
 
 
 _ALL_SETTINGS = (
     VisualSetting("train"),
-    VisualSetting("color_easy", color_std=0.1),
-    VisualSetting("color_hard", color_std=0.2),
-    VisualSetting("video_easy", video_background=True, light_swing=0.5, light_period=200),
-    VisualSetting(
-        "video_hard", video_background=True, video_surfaces=True, light_swing=1.0, light_period=50
-    ),
+    VisualSetting("color_easy", "easy", "color"),
+    VisualSetting("color_hard", "hard", "color"),
+    VisualSetting("video_easy", "easy", "video"),
+    VisualSetting("video_hard", "hard", "video"),
 )
 
 SETTINGS: dict[str, VisualSetting] = {s.name: s for s in _ALL_SETTINGS}

@@ -4,6 +4,7 @@ Adroit tasks come from gymnasium-robotics (v1), DMC tasks from dm_control. Every
 (collection, masks, training) looks a task up here by name.
 """
 
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -31,6 +32,42 @@ class ModelField:
 
 
 @dataclass(frozen=True)
+class CameraPose:
+    """A fixed camera as the benchmark's XML defines it (added, or moved if the name exists)."""
+
+    name: str
+    pos: tuple[float, float, float]
+    quat: tuple[float, float, float, float]  # MuJoCo (w, x, y, z)
+
+
+# RL-ViGen's `top` camera is `euler="0 0 3.14"`: a turn of 3.14 rad about z, looking down.
+_TOP_QUAT = (math.cos(3.14 / 2), 0.0, 0.0, math.sin(3.14 / 2))
+_VIL_QUAT = (0.92388, 0.382683, 0.0, 0.0)
+
+
+@dataclass(frozen=True)
+class AdroitScene:
+    """What RL-ViGen's Adroit settings change in a task's scene (see samg.envs.appearance)."""
+
+    model_xml: str  # gymnasium-robotics' file in envs/assets/adroit_hand/
+    camera: CameraPose
+    recoloured_bodies: tuple[str, ...]  # subtrees whose shown geoms take the preset colour
+    recoloured_geoms: tuple[str, ...] = ()  # further single geoms that take it
+    table_material: str = "tablecube"
+    floor_geom: str = "ground"
+
+
+@dataclass(frozen=True)
+class DmcScene:
+    """What DMC-GB's settings change: the agent's material, the floor checker, the sky."""
+
+    agent_material: str = "self"
+    floor_texture: str = "grid"
+    sky_texture: str = "skybox"
+    floor_geom: str = "floor"
+
+
+@dataclass(frozen=True)
 class TaskSpec:
     name: str
     family: str  # "adroit" or "dmc": which environment class runs it
@@ -39,8 +76,7 @@ class TaskSpec:
     camera: str | int  # camera name, or index (DMC-GB convention)
     image_sizes: tuple[int, ...]  # supported square sizes; the first is the default
     objects: tuple[SceneObject, ...]  # mask ids 1..K in this order; 0 is background
-    surface_bodies: tuple[str, ...] = ()  # table/floor: recoloured, hidden in video_hard
-    surface_geoms: tuple[str, ...] = ()
+    scene: AdroitScene | DmcScene
     proprio_joints: tuple[str, ...] = ()  # joints whose qpos form the proprioception
     success_min_steps: int | None = None  # success if per-step success held on more steps
     randomised_fields: tuple[ModelField, ...] = ()
@@ -68,17 +104,16 @@ ADROIT_HAND_JOINTS = (
 _HAND = SceneObject("hand", ("forearm",))
 
 
-def _adroit(name: str, env_id: str, objects, fields, success_min_steps=25, sizes=(84,)) -> TaskSpec:
+def _adroit(name: str, env_id: str, objects, fields, scene: AdroitScene, success_min_steps=25, sizes=(84,)) -> TaskSpec:
     return TaskSpec(
         name=name,
         family="adroit",
         env_id=env_id,
         episode_length=200,
-        camera="vil_camera",
+        camera=scene.camera.name,
         image_sizes=sizes,
         objects=(_HAND, *objects),
-        surface_bodies=("table",),
-        surface_geoms=("ground",),
+        scene=scene,
         proprio_joints=ADROIT_HAND_JOINTS,
         success_min_steps=success_min_steps,
         randomised_fields=fields,
@@ -94,7 +129,7 @@ def _dmc(domain: str, task: str, roots: tuple[str, ...], floor: str, camera: int
         camera=camera,
         image_sizes=(84,),
         objects=(SceneObject("agent", roots),),
-        surface_geoms=(floor,),
+        scene=DmcScene(floor_geom=floor),
     )
 
 
@@ -104,18 +139,25 @@ _ALL_TASKS = (
         "AdroitHandDoor-v1",
         (SceneObject("door", ("frame",)),),
         (ModelField("body_pos", "body", "frame"),),
+        AdroitScene("adroit_door.xml", CameraPose("top", (0.0, 0.0, 1.5), _TOP_QUAT), ("forearm", "door")),
     ),
     _adroit(
         "hammer",
         "AdroitHandHammer-v1",
         (SceneObject("hammer", ("Object",)), SceneObject("nail_board", ("nail_board",))),
         (ModelField("body_pos", "body", "nail_board"),),
+        AdroitScene(
+            "adroit_hammer.xml", CameraPose("top", (0.0, 0.0, 1.1), _TOP_QUAT), ("forearm", "Object", "nail_board")
+        ),
     ),
     _adroit(
         "pen",
         "AdroitHandPen-v1",
         (SceneObject("pen", ("Object",)),),
         (ModelField("body_quat", "body", "target"),),
+        AdroitScene(
+            "adroit_pen.xml", CameraPose("vil_camera", (0.0, -0.8, 0.8), _VIL_QUAT), ("forearm",), ("pen", "target")
+        ),
         success_min_steps=20,
         sizes=(84, 160),
     ),
@@ -124,6 +166,7 @@ _ALL_TASKS = (
         "AdroitHandRelocate-v1",
         (SceneObject("ball", ("Object",)),),
         (ModelField("body_pos", "body", "Object"), ModelField("site_pos", "site", "target")),
+        AdroitScene("adroit_relocate.xml", CameraPose("vil_camera", (0.0, -1.2, 1.2), _VIL_QUAT), ("forearm", "Object")),
     ),
     _dmc("walker", "walk", ("torso",), "floor"),
     _dmc("walker", "stand", ("torso",), "floor"),

@@ -26,7 +26,7 @@ from samg import __version__
 from samg.errors import SamgError
 
 FORMAT_NAME = "samg.demos"
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2  # 2: rendered on the paper's benchmark (RL-ViGen / DMC-GB), see samg.benchmark
 TARGET_CHUNK_STEPS = 100  # measured: zstd-3 ratio 4.7 on 84x84 frames, see docs/benchmarks.md
 COMPRESSOR = ZstdCodec(level=3, checksum=True)  # the checksum turns corrupt bytes into errors
 
@@ -55,6 +55,7 @@ class StorePlan:
     state_dim: int
     proprio_dim: int
     sim_state_dim: int
+    benchmark: dict  # BenchmarkAssets.record(): benchmark name, hashes of the files used, missing ones
 
     @property
     def chunk_steps(self) -> int:
@@ -116,6 +117,13 @@ class DemoStore:
         attrs = self.group.attrs.asdict()
         if attrs.get("format") != FORMAT_NAME:
             raise StoreError(f"{self.path} is not a samg demo store (format {attrs.get('format')!r})")
+        if attrs.get("format_version") == 1:
+            episodes = attrs.get("episodes", 300)
+            raise StoreError(
+                f"{self.path} was rendered with samg's former visual settings, not the paper's benchmark: "
+                f"rebuild it with 'rm -r {self.path} && samg collect {attrs.get('task', 'TASK')} "
+                f"--episodes {episodes} --out {self.path}'"
+            )
         if attrs.get("format_version") != FORMAT_VERSION:
             raise StoreError(
                 f"{self.path} has format_version {attrs.get('format_version')!r}; this samg "

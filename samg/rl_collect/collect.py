@@ -18,8 +18,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 
+from samg.benchmark.assets import benchmark_assets
 from samg.envs import SETTING_NAMES, FrameRenderer, TaskSpec, get_task, make_env
-from samg.envs.videos import VideoDirectory
+from samg.envs.appearance import files_of
 from samg.errors import SamgError
 from samg.workers import die_with_parent, one_render_thread
 from samg.pipeline.lock import StoreLock
@@ -39,7 +40,6 @@ class CollectConfig:
     image_size: int | None = None
     keep_failures: bool = False
     expert_path: Path | None = None  # default: the cached published expert
-    video_dir: Path | None = None
 
     @property
     def store_path(self) -> Path:
@@ -84,16 +84,15 @@ class PublishedExpertFactory:
 _worker: dict = {}  # per worker process: env, expert, renderer, settings (set by the initializer)
 
 
-def _init_worker(task_name: str, expert_factory: ExpertFactory, image_size: int, settings, video_dir) -> None:
+def _init_worker(task_name: str, expert_factory: ExpertFactory, image_size: int, settings) -> None:
     one_render_thread()
     die_with_parent()
     task = get_task(task_name)
     env = make_env(task)
-    videos = VideoDirectory(video_dir) if video_dir is not None else None
     _worker.update(
         env=env,
         expert=expert_factory(task),
-        renderer=FrameRenderer(task, env.model, image_size, videos),
+        renderer=FrameRenderer(task, env.model, image_size),
         settings=tuple(settings),
     )
 
@@ -151,6 +150,7 @@ def plan_for(config: CollectConfig, expert: Expert) -> StorePlan:
         state_dim=dims[1],
         proprio_dim=dims[2],
         sim_state_dim=dims[3],
+        benchmark=benchmark_assets().record(files_of(task)),
     )
 
 
@@ -178,8 +178,6 @@ def collect(
     """Collect `config.episodes` kept episodes into the store (resuming if it exists)."""
     expert_factory = expert_factory or PublishedExpertFactory(config.expert_path)
     task = get_task(config.task)
-    if config.video_dir is not None:
-        VideoDirectory(config.video_dir)  # fail now, not in a worker
     plan = plan_for(config, expert_factory(task))
     path = config.store_path
     with StoreLock(path, purpose=f"samg collect {task.name}"):
@@ -201,7 +199,7 @@ def collect(
 def _run_jobs(store, config, plan, expert_factory, progress, on_progress) -> None:
     workers = max(1, config.workers)
     context = multiprocessing.get_context("spawn")  # GL contexts do not survive fork
-    init_args = (plan.task, expert_factory, plan.image_size, plan.settings, config.video_dir)
+    init_args = (plan.task, expert_factory, plan.image_size, plan.settings)
     next_seed = int(store.attrs["next_seed"])
     next_index = store.n_episodes
     rollouts: dict[int, Future] = {}  # seed -> rollout job

@@ -59,32 +59,13 @@ def test_episode_seed_changes_shifted_settings(episode_starts, setting):
 
 
 @pytest.mark.parametrize("task", ADROIT)
-def test_shifted_settings_change_background_not_the_mask(episode_starts, task):
-    start = episode_starts(task)
-    renderer, state = start.renderer, start.first.sim_state
-    train = renderer.render(state, "train", start.seed, 0).astype(int)
-    mask = renderer.object_mask(state)
-    background = mask == 0
-    changed_fraction = {}
-    for setting in SHIFTED:
-        shifted = renderer.render(state, setting, start.seed, 0).astype(int)
-        changed = np.abs(shifted - train).sum(-1) > 0
-        changed_fraction[setting] = changed[background].mean()
-        assert np.array_equal(renderer.object_mask(state, setting=setting, step=0), mask), setting
-    # colour settings recolour background, table and floor; video_easy replaces the far
-    # background only, video_hard also the table and floor
-    assert changed_fraction["color_easy"] > 0.9 and changed_fraction["color_hard"] > 0.9
-    assert changed_fraction["video_easy"] > 0.15
-    assert changed_fraction["video_hard"] > 0.9
-
-
-@pytest.mark.parametrize("task", ADROIT)
 def test_train_setting_looks_like_the_stock_env(episode_starts, task):
     start = episode_starts(task)
-    ours = start.renderer.render(start.first.sim_state, "train", start.seed, 0).astype(int)
-    stock = mujoco.Renderer(start.env.model, 84, 84)
+    renderer = start.renderer
+    ours = renderer.render(start.first.sim_state, "train", start.seed, 0).astype(int)
+    stock = mujoco.Renderer(renderer.model, 84, 84)
     try:
-        stock.update_scene(start.env.data, camera="vil_camera")
+        stock.update_scene(renderer.data, camera=start.env.task.camera)
         reference = stock.render().astype(int)
     finally:
         stock.close()
@@ -119,7 +100,7 @@ def _pixel_of(data: mujoco.MjData, model: mujoco.MjModel, camera: int, point: np
     [
         ("door", {"S_grasp": 1, "S_handle": 2}),
         ("hammer", {"S_grasp": 1, "head": 2, "board": 3}),
-        ("pen", {"S_grasp": 1, "Object": 2}),
+        ("pen", {"wrist": 1, "Object": 2}),  # the pen hides the palm from this close camera
         ("relocate", {"S_grasp": 1, "Object": 2}),
     ],
 )
@@ -128,7 +109,7 @@ def test_ground_truth_mask_labels_the_objects_where_they_are(episode_starts, tas
     renderer = start.renderer
     mask = renderer.object_mask(start.first.sim_state)
     model, data = renderer.model, renderer.data
-    camera = model.camera("vil_camera").id
+    camera = model.camera(start.env.task.camera).id
     for object_id in range(1, len(start.env.task.objects) + 1):
         assert (mask == object_id).any(), f"{task}: object {object_id} missing on the first frame"
     for name, object_id in points.items():

@@ -42,7 +42,7 @@ def synthetic_store(
         task="door", env_id="synthetic", camera="vil_camera", image_size=size, settings=settings,
         episodes=episodes, episode_length=length, seed=0, keep_failures=True, expert="synthetic",
         expert_sha256="-", mask_objects=("hand", "door"), action_dim=2, state_dim=3, proprio_dim=2,
-        sim_state_dim=4,
+        sim_state_dim=4, benchmark={"name": "synthetic", "files": {}, "missing": []},
     )  # fmt: skip
     store = DemoStore.create(path, plan)
     for episode in range(episodes):

@@ -13,6 +13,8 @@ import numpy as np
 import pytest
 import zarr
 
+from samg.benchmark.manifest import MANIFEST
+
 from samg.envs import FrameRenderer, make_env
 from samg.pipeline.lock import StoreLock, StoreLockedError
 from samg.pipeline.store import FORMAT_NAME, FORMAT_VERSION, DemoStore, StoreError
@@ -49,7 +51,7 @@ def test_store_layout_and_attributes(small_store):
     store = small_store
     attrs = store.attrs
     assert attrs["format"] == FORMAT_NAME and attrs["format_version"] == FORMAT_VERSION
-    assert attrs["task"] == "door" and attrs["env_id"] == "AdroitHandDoor-v1" and attrs["camera"] == "vil_camera"
+    assert attrs["task"] == "door" and attrs["env_id"] == "AdroitHandDoor-v1" and attrs["camera"] == "top"
     assert attrs["settings"] == list(SETTINGS) and attrs["image_size"] == 16 and attrs["complete"] is True
     assert attrs["expert"] == "mlp/random-door-expert.npz" and len(attrs["expert_sha256"]) == 64
     assert attrs["mask_objects"] == ["hand", "door"] and attrs["package_version"]
@@ -151,8 +153,23 @@ def test_unknown_format_version_is_refused(small_store, tmp_path):
     copy = tmp_path / "future.zarr"
     shutil.copytree(small_store.path, copy)
     zarr.open_group(copy, mode="r+").attrs.update({"format_version": 99})
-    with pytest.raises(StoreError, match="format_version 99; this samg .* reads version 1"):
+    with pytest.raises(StoreError, match="format_version 99; this samg .* reads version 2"):
         DemoStore(copy)
+
+
+def test_a_store_of_the_former_settings_names_the_rebuild_command(small_store, tmp_path):
+    copy = tmp_path / "former.zarr"
+    shutil.copytree(small_store.path, copy)
+    zarr.open_group(copy, mode="r+").attrs.update({"format_version": 1})
+    with pytest.raises(StoreError, match=f"former visual settings.*rm -r {copy} && samg collect door --episodes"):
+        DemoStore(copy)
+
+
+def test_the_store_records_the_benchmark_it_was_rendered_with(small_store):
+    benchmark = small_store.attrs["benchmark"]
+    assert benchmark["name"] == "rl-vigen-adroit+dmcgb"
+    assert benchmark["files"]["dmcgb/color_easy.pt"] == MANIFEST["dmcgb/color_easy.pt"].sha256
+    assert all(name in MANIFEST for name in benchmark["files"])
 
 
 def test_check_names_the_array_with_a_corrupt_chunk(small_store, tmp_path):

@@ -1,0 +1,131 @@
+"""Benchmark files: pinned, verified, imported, fetched; presets read without running code."""
+
+import io
+import pickle
+import shutil
+import subprocess
+
+import numpy as np
+import pytest
+from typer.testing import CliRunner
+
+from samg.benchmark import assets as assets_module
+from samg.benchmark.assets import BenchmarkAssets, MissingAssetsError, fetch_assets, import_assets
+from samg.benchmark.manifest import MANIFEST, TABLE_TEXTURES, git_blob_sha1
+from samg.benchmark.presets import PresetFileError, load_presets
+from samg.cli import app
+from tests.conftest import SHARED_BENCHMARK
+
+runner = CliRunner()
+needs_shared = pytest.mark.skipif(not SHARED_BENCHMARK.is_dir(), reason="needs the workplace's ../shared/benchmark")
+
+
+def test_git_blob_id_is_gits(tmp_path):
+    path = tmp_path / "f.bin"
+    path.write_bytes(b"hello benchmark\n")
+    expected = subprocess.run(["git", "hash-object", str(path)], capture_output=True, text=True, check=True).stdout.strip()
+    assert git_blob_sha1(path.read_bytes()) == expected
+
+
+@needs_shared
+def test_presets_load_as_plain_arrays():
+    presets = load_presets((SHARED_BENCHMARK / "dmcgb/color_easy.pt").read_bytes())
+    assert len(presets) == 100
+    assert set(presets[0]) == {"self_rgb", "skybox_rgb", "grid_rgb1", "grid_rgb2"}
+    assert all(0 <= p["self_rgb"].min() and p["self_rgb"].max() <= 1 for p in presets)
+
+
+class _Evil:
+    def __reduce__(self):
+        return (print, ("this ran",))
+
+
+def _legacy_file(obj) -> bytes:
+    stream = io.BytesIO()
+    for part in (0x1950A86A20F9469CFC6C, 1001, {"protocol_version": 1001}, obj, []):
+        pickle.dump(part, stream, protocol=2)
+    return stream.getvalue()
+
+
+def test_a_preset_file_naming_another_global_is_refused(capsys):
+    data = _legacy_file([{"self_rgb": _Evil()}])
+    with pytest.raises(PresetFileError, match="refused: the file names the global .*print"):
+        load_presets(data, "color_easy.pt")
+    assert "this ran" not in capsys.readouterr().out
+
+
+def test_well_formed_synthetic_presets_load_and_wrong_keys_are_refused():
+    preset = {k: np.full(3, 0.5) for k in ("self_rgb", "skybox_rgb", "grid_rgb1", "grid_rgb2")}
+    assert load_presets(_legacy_file([preset]))[0]["self_rgb"].tolist() == [0.5] * 3
+    with pytest.raises(PresetFileError, match="skybox_rgb"):
+        load_presets(_legacy_file([{"self_rgb": np.zeros(3)}]))
+    with pytest.raises(PresetFileError, match="not a legacy"):
+        load_presets(b"not a pickle at all")
+
+
+@needs_shared
+def test_import_reports_a_flipped_byte_and_keeps_the_file_out(tmp_path, monkeypatch):
+    source = tmp_path / "copy"
+    shutil.copytree(SHARED_BENCHMARK / "dmcgb", source / "dmcgb", ignore=shutil.ignore_patterns("video_hard"))
+    tampered = source / "dmcgb" / "color_hard.pt"
+    data = bytearray(tampered.read_bytes())
+    data[1000] ^= 0x01
+    tampered.write_bytes(bytes(data))
+    monkeypatch.setenv("SAMG_HOME", str(tmp_path / "home"))
+    result = runner.invoke(app, ["assets", "import", str(source)], env={"COLUMNS": "200"})
+    assert result.exit_code == 1
+    assert "corrupt dmcgb/color_hard.pt" in result.output
+    assert not (tmp_path / "home" / "benchmark" / "dmcgb" / "color_hard.pt").exists()
+    assert (tmp_path / "home" / "benchmark" / "dmcgb" / "color_easy.pt").is_file()
+    listing = runner.invoke(app, ["assets", "list"], env={"COLUMNS": "200"})
+    assert listing.exit_code == 0 and "missing" in listing.output
+
+
+@needs_shared
+def test_a_corrupt_file_in_place_is_refused_even_with_missing_allowed(tmp_path):
+    root = tmp_path / "benchmark"
+    import_assets(SHARED_BENCHMARK, root)
+    path = root / "dmcgb" / "color_easy.pt"
+    path.write_bytes(path.read_bytes()[:-1] + b"\x00")
+    with pytest.raises(MissingAssetsError, match="color_easy.pt .* not the pinned one"):
+        BenchmarkAssets(root, allow_missing=True)
+
+
+@needs_shared
+def test_missing_files_need_the_explicit_allowance_and_draws_move_on(tmp_path):
+    root = tmp_path / "benchmark"
+    import_assets(SHARED_BENCHMARK, root)
+    with pytest.raises(MissingAssetsError, match="--allow-missing-assets"):
+        BenchmarkAssets(root, allow_missing=False)
+    assets = BenchmarkAssets(root, allow_missing=True)
+    easy = TABLE_TEXTURES["easy"]
+    assert assets.status[easy[5]] == "missing"  # wood1.png is over the workplace's size limit
+    assert assets.pick(easy, 5) == easy[6] and assets.pick(easy, 4) == easy[4]
+    record = assets.record(easy)
+    assert record["missing"] == [easy[5]] and len(record["files"]) == 9
+
+
+def test_fetch_verifies_what_it_downloads(tmp_path, monkeypatch):
+    wanted = "dmcgb/color_easy.pt"
+    good = (SHARED_BENCHMARK / wanted).read_bytes() if SHARED_BENCHMARK.is_dir() else None
+
+    class Response(io.BytesIO):
+        def __enter__(self):
+            return self
+
+        def __exit__(self, *exc):
+            return False
+
+    def urlopen(url, timeout):
+        if good is not None and url == MANIFEST[wanted].url:
+            return Response(good)
+        if url == MANIFEST["dmcgb/color_hard.pt"].url:
+            return Response(b"an error page")
+        raise OSError("offline")
+
+    monkeypatch.setattr(assets_module.urllib.request, "urlopen", urlopen)
+    status = fetch_assets(tmp_path).status
+    assert status["dmcgb/color_hard.pt"] == "corrupt" and not (tmp_path / "dmcgb/color_hard.pt").exists()
+    assert status["dmcgb/video_hard/video0.mp4"] == "missing"
+    if good is not None:
+        assert status[wanted] == "verified" and (tmp_path / wanted).read_bytes() == good
