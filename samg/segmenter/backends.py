@@ -3,9 +3,11 @@ DINOv2. Each can be built at full size (the paper's architectures) or as a tiny 
 the same architecture for tests; weights are loaded separately (see `weights.py`).
 """
 
+import math
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import partial
+from types import MethodType
 
 import numpy as np
 import torch
@@ -19,6 +21,7 @@ from samg.segmenter.features import GRID
 IMAGENET_MEAN = (0.485, 0.456, 0.406)
 IMAGENET_STD = (0.229, 0.224, 0.225)
 DINO_INPUT = 448  # 32 x 32 patches of 14 px
+HUB_INTERPOLATE_OFFSET = 0.1  # torch-hub DINOv2's `interpolate_offset`
 
 
 class _Encoder:
@@ -152,7 +155,8 @@ def _segment_anything(name: str, tiny: bool) -> SamBackend:
     resize = ResizeLongestSide(1024)
 
     def transform(frame: np.ndarray) -> torch.Tensor:
-        resized = torch.as_tensor(resize.apply_image(frame)).permute(2, 0, 1).contiguous()
+        resized = torch.as_tensor(resize.apply_image(frame), device=model.pixel_mean.device)
+        resized = resized.permute(2, 0, 1).contiguous()
         return model.preprocess(resized[None].float())[0]
 
     return SamBackend(name, model, SamPredictor, transform)
@@ -173,7 +177,31 @@ def _dinov2(name: str, tiny: bool) -> DinoEncoder:
         patch_size=14,
         layer_norm_eps=1e-6,
     )
-    return DinoEncoder(name, Dinov2Model(config))
+    model = Dinov2Model(config)
+    model.embeddings.interpolate_pos_encoding = MethodType(_hub_position_embeddings, model.embeddings)
+    return DinoEncoder(name, model)
+
+
+def hub_position_grid(grid: torch.Tensor, rows: int, columns: int) -> torch.Tensor:
+    """(1, C, M, M) position embeddings -> (1, C, rows, columns) as torch-hub DINOv2 (which
+    the official code loads) resizes them: bicubic with `scale_factor = (n + 0.1) / M`, no
+    antialias, in float32. transformers asks for `size=(rows, columns)` instead, which
+    samples at other positions (scale M / n rather than M / (n + 0.1))."""
+    side = grid.shape[-1]
+    scale = ((rows + HUB_INTERPOLATE_OFFSET) / side, (columns + HUB_INTERPOLATE_OFFSET) / side)
+    return F.interpolate(grid.float(), scale_factor=scale, mode="bicubic", antialias=False)
+
+
+def _hub_position_embeddings(embeddings: nn.Module, tokens: torch.Tensor, height: int, width: int) -> torch.Tensor:
+    """`Dinov2Embeddings.interpolate_pos_encoding` computed as the torch-hub model does."""
+    positions = embeddings.position_embeddings
+    side = math.isqrt(positions.shape[1] - 1)
+    rows, columns = height // embeddings.patch_size, width // embeddings.patch_size
+    if rows == columns == side:
+        return positions
+    grid = positions[:, 1:].reshape(1, side, side, -1).permute(0, 3, 1, 2)
+    resized = hub_position_grid(grid, rows, columns).flatten(2).transpose(1, 2)
+    return torch.cat([positions[:, :1].float(), resized], dim=1).to(tokens.dtype)
 
 
 @dataclass(frozen=True)

@@ -62,25 +62,38 @@ class PromptDecoder:
 
     @staticmethod
     def to_image(low_res: torch.Tensor, image_size: tuple[int, int]) -> torch.Tensor:
-        """(B, K, 256, 256) logits -> (B, K, H, W) logits at the frame's size.
-
-        SAM upsamples to 1024 x 1024, crops the padding and resizes to the frame, all
-        bilinear. That chain is linear and separable, so it is one small matrix per axis
-        (H x 256, W x 256): the same values without the 1024 x 1024 intermediate.
-        """
-        height, width = image_size
-        input_height, input_width = preprocess_shape(height, width)
-        rows = _resize_matrix(height, input_height).to(low_res)
-        columns = _resize_matrix(width, input_width).to(low_res)
-        return torch.einsum("hy,bkyx,wx->bkhw", rows, low_res, columns)
+        """(B, K, 256, 256) logits -> (B, K, H, W) logits at the frame's size, as SAM's
+        `postprocess_masks` computes them (see `postprocess_matrix`)."""
+        return postprocess(low_res, image_size)
 
 
-@functools.lru_cache(maxsize=16)
-def _resize_matrix(output: int, valid: int) -> torch.Tensor:
-    """(output, 256): bilinear 256 -> 1024, keep the first `valid`, bilinear -> output."""
-    up = F.interpolate(torch.eye(LOW_RES)[None, None], (PROMPT_FRAME, LOW_RES), mode="bilinear", align_corners=False)
-    down = F.interpolate(torch.eye(valid)[None, None], (output, valid), mode="bilinear", align_corners=False)
-    return down[0, 0] @ up[0, 0, :valid]
+def postprocess(maps: torch.Tensor, image_size: tuple[int, int]) -> torch.Tensor:
+    """(B, K, S, S) -> (B, K, H, W): SAM's `postprocess_masks` (bilinear to 1024 x 1024,
+    crop the padding, bilinear to the frame) for any square input S."""
+    height, width = image_size
+    input_height, input_width = preprocess_shape(height, width)
+    source = maps.shape[-1]
+    rows = postprocess_matrix(height, input_height, source).to(maps)
+    columns = postprocess_matrix(width, input_width, source).to(maps)
+    return torch.einsum("hy,bkyx,wx->bkhw", rows, maps, columns)
+
+
+@functools.lru_cache(maxsize=32)
+def postprocess_matrix(output: int, valid: int, source: int = LOW_RES) -> torch.Tensor:
+    """(output, source) float64: `postprocess_masks` along one axis. Bilinear resampling is linear
+    and separable, so the 1024 x 1024 chain is one small matrix per axis: the same values
+    without the 1024 x 1024 intermediate (built in float64, so only the final product
+    rounds differently from the chain)."""
+    up = bilinear_matrix(PROMPT_FRAME, source)
+    down = bilinear_matrix(output, valid)
+    return down @ up[:valid]
+
+
+def bilinear_matrix(output: int, source: int) -> torch.Tensor:
+    """(output, source) float64: `F.interpolate(..., mode="bilinear", align_corners=False)`
+    from `source` to `output` samples along one axis, as a matrix."""
+    identity = torch.eye(source, dtype=torch.float64)[None, None]
+    return F.interpolate(identity, (output, source), mode="bilinear", align_corners=False)[0, 0]
 
 
 def _predict_masks_per_image(

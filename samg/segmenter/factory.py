@@ -13,6 +13,8 @@ from samg.segmenter.method import DEFAULT_MASK_WEIGHTS, SamgOptions, SamgSegment
 from samg.segmenter.simple import NoneSegmenter, OracleSegmenter
 
 DTYPES = {"fp32": torch.float32, "float32": torch.float32, "bf16": torch.bfloat16, "fp16": torch.float16}
+# what samg did before these switches existed, for descriptions stored then
+BEFORE_SWITCHES = {"target": "per-object", "round3_negative": "in-box"}
 
 
 @dataclass(frozen=True)
@@ -51,7 +53,8 @@ class SegmenterConfig:
         """The config `describe()` wrote (e.g. with stored masks), plus where to run it."""
         if described["kind"] != "samg":
             return cls(kind=described["kind"], **where)
-        options = SamgOptions(**{name: described[name] for name in SamgOptions.__dataclass_fields__})
+        values = BEFORE_SWITCHES | described
+        options = SamgOptions(**{name: values[name] for name in SamgOptions.__dataclass_fields__})
         return cls(
             kind="samg",
             sam=described["sam"],

@@ -1,17 +1,23 @@
 """SAM-G's point features, similarity maps and prompt points (paper section 4).
 
 Features are (C, G, G) grids (G = 64) from an image encoder. Point features come from the
-reference: type 1 summarises an object's mask ((mean + max) / 2 per channel), type 2 is
-the feature at one extra point. Every point feature gives a cosine-similarity map over a
-new frame's grid; maps of several encoders are averaged, upsampled to the frame, and
-their extremes become prompt points.
+reference: type 1 summarises a mask ((mean + max) / 2 per channel), type 2 is the feature
+at one extra point. Every point feature gives a cosine-similarity map over a new frame's
+grid; maps of several encoders are averaged, upsampled to the frame, and their extremes
+become prompt points. Upsampling, boxes and the negative-point search follow the official
+code (wadiuvatzy/SAM-G `wrappers/dmc_sam.py`, `dmcvgb/persam_utils.py`) exactly.
 """
+
+import functools
 
 import numpy as np
 import torch
 import torch.nn.functional as F
 
+from samg.segmenter.decoder import bilinear_matrix, postprocess_matrix, preprocess_shape
+
 GRID = 64
+MAP_UPSAMPLE = 4  # the official code's `scale_factor=4` before SAM's postprocessing
 
 
 def mask_on_grid(mask: np.ndarray, grid: int = GRID) -> torch.Tensor:
@@ -55,9 +61,21 @@ def similarity_maps(point_features: torch.Tensor, frame_features: torch.Tensor) 
 
 
 def upsample_maps(maps: torch.Tensor, size: tuple[int, int]) -> torch.Tensor:
-    """(B, P, G, G) -> (B, P, H, W), bilinear (the official code goes through 1024 x 1024
-    first; for bilinear resampling both give the same values up to rounding)."""
-    return F.interpolate(maps, size=size, mode="bilinear", align_corners=False)
+    """(B, P, G, G) -> (B, P, H, W) as the official code: bilinear x4 (G -> 4G), then SAM's
+    `postprocess_masks` (bilinear to 1024, crop the padding, bilinear to the frame)."""
+    height, width = size
+    input_height, input_width = preprocess_shape(height, width)
+    grid = maps.shape[-1]
+    rows = _upsample_matrix(height, input_height, grid).to(maps)
+    columns = _upsample_matrix(width, input_width, grid).to(maps)
+    return torch.einsum("hy,bpyx,wx->bphw", rows, maps, columns)
+
+
+@functools.lru_cache(maxsize=32)
+def _upsample_matrix(output: int, valid: int, grid: int) -> torch.Tensor:
+    """(output, grid): `upsample_maps` along one axis, one linear map."""
+    up = bilinear_matrix(MAP_UPSAMPLE * grid, grid)
+    return (postprocess_matrix(output, valid, MAP_UPSAMPLE * grid) @ up).float()
 
 
 def argmax_points(maps: torch.Tensor) -> torch.Tensor:
@@ -67,28 +85,34 @@ def argmax_points(maps: torch.Tensor) -> torch.Tensor:
     return torch.stack([index % width, index // width], dim=-1)
 
 
-def argmin_in_boxes(score: torch.Tensor, boxes: torch.Tensor | None = None) -> torch.Tensor:
-    """(B, H, W) map, (B, 4) inclusive xyxy boxes -> (B, 2) integer (x, y) of the minimum inside."""
+def negative_points(score: torch.Tensor, boxes: torch.Tensor | None = None) -> torch.Tensor:
+    """(B, H, W) map, (B, 4) xyxy boxes -> (B, 2) integer (x, y) of the minimum, searched as
+    the official `negative_point_selection` slices: rows y0..y1-1, columns x0..x1-1 (the
+    box's last row and column are left out). No box: the frame minus its last row and
+    column. A box one pixel thin leaves nothing to search: (0, 0), as the official code."""
     batch, height, width = score.shape
-    if boxes is not None:
-        ys = torch.arange(height).view(1, height, 1)
-        xs = torch.arange(width).view(1, 1, width)
-        x0, y0, x1, y1 = (boxes[:, i].view(batch, 1, 1) for i in range(4))
-        outside = (xs < x0) | (xs > x1) | (ys < y0) | (ys > y1)
-        score = score.masked_fill(outside, float("inf"))
-    index = score.flatten(1).argmin(dim=1)
-    return torch.stack([index % width, index // width], dim=-1)
+    if boxes is None:
+        boxes = torch.tensor([0, 0, width - 1, height - 1]).expand(batch, 4)
+    ys = torch.arange(height).view(1, height, 1)
+    xs = torch.arange(width).view(1, 1, width)
+    x0, y0, x1, y1 = (boxes[:, i].view(batch, 1, 1) for i in range(4))
+    outside = (xs < x0) | (xs >= x1) | (ys < y0) | (ys >= y1)
+    index = score.masked_fill(outside, float("inf")).flatten(1).argmin(dim=1)
+    points = torch.stack([index % width, index // width], dim=-1)
+    empty = outside.flatten(1).all(dim=1)
+    return points.masked_fill(empty[:, None], 0)
 
 
 def mask_boxes(masks: torch.Tensor) -> torch.Tensor:
-    """(B, H, W) bool -> (B, 4) inclusive xyxy boxes; an empty mask gives the whole frame."""
+    """(B, H, W) bool -> (B, 4) inclusive xyxy boxes. An empty mask gives the official
+    fallback `[1, 1, 83, 83]` of an 84 x 84 frame, here `[1, 1, W - 1, H - 1]` for any size."""
     batch, height, width = masks.shape
     rows, columns = masks.any(dim=2), masks.any(dim=1)
     boxes = torch.empty(batch, 4, dtype=torch.long)
     for i in range(batch):
         ys, xs = torch.nonzero(rows[i]).flatten(), torch.nonzero(columns[i]).flatten()
         if len(ys) == 0:
-            boxes[i] = torch.tensor([0, 0, width - 1, height - 1])
+            boxes[i] = torch.tensor([1, 1, width - 1, height - 1])
         else:
             boxes[i] = torch.stack([xs[0], ys[0], xs[-1], ys[-1]])
     return boxes

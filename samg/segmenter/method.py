@@ -2,15 +2,19 @@
 
 Per batch: encoder features once; similarity maps of every point feature (SAM and DINOv2
 maps averaged); a positive prompt at each map's maximum and a negative at the minimum of
-the type-1 map; then up to three decoder rounds, all frames at once, each frame with its
-own prompts:
+the target's type-1 map; then up to three decoder rounds, all frames at once, each frame
+with its own prompts:
 1. points only; the 3 mask logits combined with the PerSAM weights; its box; one more
    negative at the type-1 minimum inside that box;
 2. points + box + the combined low-resolution logits; the best-scoring mask, its box, one
-   more negative inside it;
+   more negative (`round3_negative`: the global minimum again, as the official code, or
+   the minimum inside the box, as the paper's text reads);
 3. points + box + that mask's logits; the best-scoring mask is the answer.
-With several objects, all their points go into the same call (one union mask); the
-type-1 map used for negatives is the maximum over the objects' type-1 maps.
+With several objects, all their points go into the same call (one union mask). `target`
+decides the type-1 features: "union" (official) one for the whole target plus one per
+object, negatives from the whole target's map; "per-object" one per object, negatives
+from the maximum of their maps. docs/fidelity.md lists every difference from the
+official code.
 """
 
 import time
@@ -19,13 +23,14 @@ from dataclasses import asdict, dataclass
 import numpy as np
 import torch
 
+from samg.errors import UnknownNameError
 from samg.segmenter.backends import DinoEncoder, SamBackend
 from samg.segmenter.base import Segmentation, check_frames
 from samg.segmenter.features import (
     argmax_points,
-    argmin_in_boxes,
     mask_boxes,
     mask_on_grid,
+    negative_points,
     similarity_maps,
     type1_feature,
     type2_feature,
@@ -34,25 +39,38 @@ from samg.segmenter.features import (
 from samg.segmenter.prompts import Prompt
 
 DEFAULT_MASK_WEIGHTS = (1 / 3, 1 / 3, 1 / 3)  # PerSAM's start, in decoder output order
+TARGETS = ("union", "per-object")
+ROUND3_NEGATIVES = ("global", "in-box")
 
 
 @dataclass(frozen=True)
 class SamgOptions:
-    """Ablation switches of the paper's Table 4."""
+    """The ablation switches of the paper's Table 4, and two choices where the official
+    code and the paper's text differ (the official code's behaviour first, the default)."""
 
     use_dino: bool = True  # --no-dino: SAM features alone
     extra_points: bool = True  # --no-extra-points: type-1 features alone
     refine: bool = True  # --no-refine: round 1 only
+    target: str = "union"  # type-1 features and negatives: "union" or "per-object"
+    round3_negative: str = "global"  # round 3's extra negative: "global" or "in-box"
+
+    def __post_init__(self):
+        if self.target not in TARGETS:
+            raise UnknownNameError("target", self.target, TARGETS)
+        if self.round3_negative not in ROUND3_NEGATIVES:
+            raise UnknownNameError("round-3 negative", self.round3_negative, ROUND3_NEGATIVES)
 
 
 @dataclass(frozen=True)
 class PointFeatures:
     """Unit point features of the reference, one (P, C) matrix per encoder; the first
-    `n_objects` rows are type 1 (one per object), the rest type 2 (extra points)."""
+    `n_type1` rows are type 1, the rest type 2 (extra points). Negatives come from the
+    maximum of the first `n_negative` rows' maps."""
 
     sam: torch.Tensor
     dino: torch.Tensor | None
-    n_objects: int
+    n_type1: int
+    n_negative: int
 
 
 def point_features(
@@ -63,13 +81,20 @@ def point_features(
     if dino_features is not None and options.use_dino:
         encoders["dino"] = dino_features
     size = prompt.mask.shape
+    regions = [mask_on_grid(prompt.mask == obj.object_id) for obj in prompt.objects]
+    n_negative = len(regions)
+    if options.target == "union":
+        # the official code's reference mask is the whole target; with several objects,
+        # each one is an extra part mask (its `extra_masked_images_list`)
+        regions = [mask_on_grid(prompt.mask > 0)] + (regions if len(regions) > 1 else [])
+        n_negative = 1
     matrices = {}
     for name, features in encoders.items():
-        rows = [type1_feature(features, mask_on_grid(prompt.mask == obj.object_id)) for obj in prompt.objects]
+        rows = [type1_feature(features, region) for region in regions]
         if options.extra_points:
             rows += [type2_feature(features, point, size) for obj in prompt.objects for point in obj.points]
         matrices[name] = torch.stack(rows)
-    return PointFeatures(matrices["sam"], matrices.get("dino"), len(prompt.objects))
+    return PointFeatures(matrices["sam"], matrices.get("dino"), len(regions), n_negative)
 
 
 def reference_point_features(
@@ -85,9 +110,9 @@ class FramePrompts:
     """Similarity maps of a batch at frame size, and the prompts they give."""
 
     maps: torch.Tensor  # (B, P, H, W)
-    type1_union: torch.Tensor  # (B, H, W): the maximum over the objects' type-1 maps
+    negative_map: torch.Tensor  # (B, H, W): the type-1 map(s) negatives come from
     positives: torch.Tensor  # (B, P, 2) (x, y) of each map's maximum
-    negative: torch.Tensor  # (B, 2) (x, y) of the type-1 union's minimum
+    negative: torch.Tensor  # (B, 2) (x, y) of the negative map's minimum
 
     @classmethod
     def from_features(
@@ -97,8 +122,8 @@ class FramePrompts:
         if points.dino is not None and dino_features is not None:
             maps = (maps + similarity_maps(points.dino.to(dino_features), dino_features)) / 2
         maps = upsample_maps(maps.float().cpu(), size)
-        union = maps[:, : points.n_objects].amax(dim=1)
-        return cls(maps, union, argmax_points(maps), argmin_in_boxes(union))
+        negative_map = maps[:, : points.n_negative].amax(dim=1)
+        return cls(maps, negative_map, argmax_points(maps), negative_points(negative_map))
 
     def round_one(self) -> tuple[torch.Tensor, torch.Tensor]:
         """Round-1 points (B, P + 1, 2) and labels (B, P + 1): every positive, then the negative."""
@@ -189,8 +214,12 @@ class SamgSegmenter:
         box = mask_boxes(mask)
         if self.options.refine:
             mask_input = combined
-            for _ in range(2):
-                points = torch.cat([points, argmin_in_boxes(prompts.type1_union, box)[:, None]], dim=1)
+            for round_ in (2, 3):
+                if round_ == 3 and self.options.round3_negative == "global":
+                    negative = prompts.negative
+                else:
+                    negative = negative_points(prompts.negative_map, box)
+                points = torch.cat([points, negative[:, None]], dim=1)
                 labels = torch.cat([labels, torch.zeros(batch, 1, dtype=torch.long)], dim=1)
                 low, scores = decoder.decode(embeddings, points, labels, size, boxes=box, mask_input=mask_input)
                 best = scores.argmax(dim=1)

@@ -43,3 +43,27 @@ def test_samg_from_weight_files_with_adaptation_and_bf16(tmp_path, monkeypatch):
     assert segmenter.describe()["mask_weights"] != pytest.approx([1 / 3] * 3)
     frames = np.random.default_rng(0).integers(0, 255, (2, 84, 84, 3), dtype=np.uint8)
     assert segmenter.segment(frames).masks.shape == (2, 84, 84)
+
+
+def test_switches_are_described_and_rebuilt():
+    config = SegmenterConfig(sam="efficientvit-l0", options=SamgOptions(target="per-object", round3_negative="in-box"))
+    described = config.describe()
+    assert described["target"] == "per-object" and described["round3_negative"] == "in-box"
+    rebuilt = SegmenterConfig.from_description(described, device="cuda")
+    assert rebuilt.options == config.options and rebuilt.sam == "efficientvit-l0" and rebuilt.device == "cuda"
+    assert SegmenterConfig().describe()["target"] == "union"  # the official code's behaviour by default
+    assert SegmenterConfig().describe()["round3_negative"] == "global"
+
+
+def test_descriptions_from_before_the_switches_rebuild_what_samg_did_then():
+    described = SegmenterConfig().describe()
+    del described["target"], described["round3_negative"]
+    options = SegmenterConfig.from_description(described).options
+    assert (options.target, options.round3_negative) == ("per-object", "in-box")
+
+
+def test_unknown_switch_values_name_the_valid_ones():
+    with pytest.raises(UnknownNameError, match="valid targets: union, per-object"):
+        SamgOptions(target="each")
+    with pytest.raises(UnknownNameError, match="global, in-box"):
+        SamgOptions(round3_negative="box")

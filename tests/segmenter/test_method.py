@@ -1,7 +1,10 @@
 """The batched SAM-G against the per-frame reference written on the predictor API."""
 
+import itertools
+
 import numpy as np
 import pytest
+import torch
 
 from samg.envs import FrameRenderer, make_env
 from samg.segmenter.method import SamgOptions, SamgSegmenter
@@ -9,12 +12,16 @@ from samg.segmenter.prompts import load_prompt
 from samg.segmenter.reference import reference_segment
 from tests.segmenter.helpers import tiny_backends
 
-ABLATIONS = [
-    SamgOptions(),
-    SamgOptions(use_dino=False),
-    SamgOptions(extra_points=False),
-    SamgOptions(refine=False),
+SWITCHES = [  # every combination of the two switches, with the rest at their defaults
+    SamgOptions(target=target, round3_negative=negative)
+    for target, negative in itertools.product(("union", "per-object"), ("global", "in-box"))
 ]
+ABLATIONS = [SamgOptions(use_dino=False), SamgOptions(extra_points=False), SamgOptions(refine=False)]
+
+
+def _label(options: SamgOptions) -> str:
+    changed = {k: v for k, v in vars(options).items() if v != getattr(SamgOptions(), k)}
+    return ",".join(f"{k}={v}" for k, v in changed.items()) or "defaults"
 
 
 @pytest.fixture(scope="module")
@@ -34,19 +41,58 @@ def _iou(a: np.ndarray, b: np.ndarray) -> np.ndarray:
 
 
 @pytest.mark.slow
+@pytest.mark.parametrize("options", SWITCHES + ABLATIONS, ids=_label)
 @pytest.mark.parametrize("sam_name", ["efficientvit-l1", "sam-vit-b"])
-def test_batched_masks_equal_the_per_frame_reference(sam_name, door_frames):
+def test_batched_masks_equal_the_per_frame_reference(sam_name, options, door_frames):
     sam, dino = tiny_backends(sam_name)
+    segmenter = SamgSegmenter(load_prompt("door"), sam, dino, options=options, chunk=3)  # all frames in one pass
+    batched = segmenter.segment(door_frames)
+    reference = reference_segment(segmenter, door_frames)
+    assert batched.masks.shape == (3, 84, 84) and batched.masks.dtype == bool
+    assert 0.02 < batched.masks.mean() < 0.98  # neither empty nor full: the comparison means something
+    assert (_iou(batched.masks, reference.masks) >= 0.999).all()
+
+
+def test_switches_change_the_prompts(door_frames):
+    sam, dino = tiny_backends("efficientvit-l1")
     prompt = load_prompt("door")
-    foreground = []
-    for options in ABLATIONS:
-        segmenter = SamgSegmenter(prompt, sam, dino, options=options, chunk=3)  # all frames in one pass
-        batched = segmenter.segment(door_frames)
-        reference = reference_segment(segmenter, door_frames)
-        assert batched.masks.shape == (3, 84, 84) and batched.masks.dtype == bool
-        assert (_iou(batched.masks, reference.masks) >= 0.999).all(), options
-        foreground.append(batched.masks.mean())
-    assert len(set(np.round(foreground, 6))) > 1  # the switches change the answer
+    runs = {
+        (options.target, options.round3_negative): SamgSegmenter(prompt, sam, dino, options=options).segment(
+            door_frames
+        )
+        for options in SWITCHES
+    }
+    union, per_object = runs["union", "global"].diagnostics[0], runs["per-object", "global"].diagnostics[0]
+    # door has 2 objects: union adds the whole target's type-1 point to theirs
+    assert len(union["points"]) == len(per_object["points"]) + 1
+    for target in ("union", "per-object"):
+        first = runs[target, "global"].diagnostics
+        in_box = runs[target, "in-box"].diagnostics
+        assert all(d["points"][-1] == d["points"][-3] for d in first)  # round 3 repeats round 1's negative
+        assert any(d["points"][-1] != d["points"][-3] for d in in_box)
+        for a, b in zip(first, in_box):
+            assert a["points"][:-1] == b["points"][:-1]  # rounds 1 and 2 are the same
+
+
+@pytest.mark.parametrize("round3_negative", ["global", "in-box"])
+def test_empty_masks_get_the_official_fallback_box(round3_negative, door_frames):
+    sam, dino = tiny_backends("efficientvit-l1")
+    with torch.no_grad():  # every mask logit exactly 0: every mask empty
+        for mlp in sam.model.mask_decoder.output_hypernetworks_mlps:
+            mlp.layers[-1].weight.zero_()
+            mlp.layers[-1].bias.zero_()
+    options = SamgOptions(round3_negative=round3_negative)
+    segmenter = SamgSegmenter(load_prompt("door"), sam, dino, options=options, chunk=3)
+    batched = segmenter.segment(door_frames)
+    reference = reference_segment(segmenter, door_frames)
+    assert not batched.masks.any() and not reference.masks.any()
+    for ours, theirs in zip(batched.diagnostics, reference.diagnostics):
+        assert ours["box"] == [1, 1, 83, 83]
+        assert ours["points"] == theirs["points"] and ours["labels"] == theirs["labels"]
+        in_box = ours["points"][-2:] if round3_negative == "in-box" else ours["points"][-2:-1]
+        assert all(1 <= x < 83 and 1 <= y < 83 for x, y in in_box)  # searched inside that box
+        repeated = ours["points"][-3] if round3_negative == "global" else ours["points"][-2]  # same map, same box
+        assert ours["points"][-1] == repeated
 
 
 def test_describe_and_diagnostics(door_frames):
@@ -61,8 +107,10 @@ def test_describe_and_diagnostics(door_frames):
         "use_dino": True,
         "extra_points": True,
         "refine": False,
+        "target": "union",
+        "round3_negative": "global",
     }
     first = result.diagnostics[0]
-    # door: 2 objects -> 2 type-1 + 6 extra points positive, 1 negative
-    assert first["labels"] == [1] * 8 + [0] and len(first["points"]) == 9 and len(first["box"]) == 4
+    # door: 2 objects -> 3 type-1 (the whole target, each object) + 6 extra points positive, 1 negative
+    assert first["labels"] == [1] * 9 + [0] and len(first["points"]) == 10 and len(first["box"]) == 4
     assert first["encode_s"] > 0 and first["decode_s"] > 0
