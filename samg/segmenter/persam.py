@@ -7,7 +7,7 @@ with its mask as the target: dice + sigmoid focal loss (alpha 0.25, gamma 2), Ad
 reference's round-1 prompts are computed once; the official code re-draws the type-2
 prompts with small noise at every step, which we leave out (deterministic, and 1000
 decoder calls cheaper). The result is cached beside the prompt, keyed by the backends'
-weights, the prompt (image, mask, points), the ablation options and the step count.
+weights and compute dtypes, the prompt (image, mask, points), the options and the step count.
 """
 
 import hashlib
@@ -80,7 +80,8 @@ def adapted_mask_weights(segmenter: SamgSegmenter, prompt_dir: Path, steps: int 
     modules = [sam.model] + ([dino.model] if dino is not None else [])
     digest = hashlib.sha256(backend_fingerprint(*modules).encode())
     digest.update(segmenter.prompt.checksum().encode())
-    digest.update(json.dumps([asdict(segmenter.options), steps], sort_keys=True).encode())
+    dtypes = [str(encoder.dtype) for encoder in (sam, dino) if encoder is not None]
+    digest.update(json.dumps([asdict(segmenter.options), steps, dtypes], sort_keys=True).encode())
     key = digest.hexdigest()[:16]
     variant = sam.name if dino is None else f"{sam.name}+{dino.name}"
     cache = prompt_dir / f"persam_{variant}_{key}.json"
@@ -95,6 +96,7 @@ def adapted_mask_weights(segmenter: SamgSegmenter, prompt_dir: Path, steps: int 
                 "dino": None if dino is None else dino.name,
                 "key": key,
                 "steps": steps,
+                "dtypes": dtypes,
                 "options": asdict(segmenter.options),
                 "prompt_sha256": segmenter.prompt.checksum(),
             }

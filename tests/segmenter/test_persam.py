@@ -1,3 +1,4 @@
+import json
 from dataclasses import replace
 
 import numpy as np
@@ -56,3 +57,14 @@ def test_adapted_weights_depend_on_the_prompt_points_and_options(tmp_path):
     assert edited.checksum() != prompt.checksum()
     adapted_mask_weights(SamgSegmenter(edited, sam, dino), tmp_path, steps=20)
     assert len(list(tmp_path.glob("persam_*.json"))) == 3
+
+
+def test_adapted_weights_are_cached_per_compute_dtype(tmp_path):
+    sam, dino = tiny_backends("efficientvit-l1")
+    prompt = build_prompt(get_task("door"))
+    adapted_mask_weights(SamgSegmenter(prompt, sam, dino), tmp_path, steps=20)
+    sam.to("cpu", torch.bfloat16)  # same weights, encoders under bf16 autocast: other features
+    dino.to("cpu", torch.bfloat16)
+    adapted_mask_weights(SamgSegmenter(prompt, sam, dino), tmp_path, steps=20)
+    cached = sorted(json.loads(p.read_text())["dtypes"][0] for p in tmp_path.glob("persam_*.json"))
+    assert cached == ["torch.bfloat16", "torch.float32"]
