@@ -1,12 +1,16 @@
 """Checkpoint files of the backends: where they come from, where they live, how they load.
 
 Files live in $SAMG_HOME/weights (default ~/.cache/samg/weights). Downloads are checked
-against the sha256 of the official release; loading never unpickles objects
-(`torch.load(weights_only=True)` or safetensors) and checks every key (strict).
+against the sha256 of the official release; `import_weights` takes a file the user has
+instead (e.g. the September 2023 EfficientViT-SAM L1 the paper used), checked by loading
+it. Loading never unpickles objects (`torch.load(weights_only=True)` or safetensors) and
+checks every key (strict).
 """
 
 import hashlib
+import json
 import pickle
+import shutil
 import tempfile
 import urllib.error
 import urllib.request
@@ -19,7 +23,7 @@ import torch
 
 from samg.errors import SamgError, UnknownNameError
 from samg.paths import samg_home
-from samg.segmenter.backends import build_backend
+from samg.segmenter.backends import BACKENDS, build_backend
 
 
 class WeightsError(SamgError):
@@ -118,7 +122,35 @@ def download_weights(model: str, on_progress: Callable[[int, int], None] | None 
         Path(tmp.name).unlink(missing_ok=True)
         raise WeightsError(f"checksum mismatch for {spec.url}: got {digest.hexdigest()[:12]}..., expected {spec.sha256[:12]}...")
     Path(tmp.name).replace(target)
+    import_record(model).unlink(missing_ok=True)
     return target
+
+
+def import_record(model: str) -> Path:
+    """Where `import_weights` notes the source and sha256 of an imported file."""
+    path = weights_path(model)
+    return path.with_name(path.name + ".import.json")
+
+
+def import_weights(model: str, source: str | Path, tiny: bool = False) -> tuple[Path, str]:
+    """Put a checkpoint the user has in the cache as `model`'s file, after checking that it
+    loads into the model with every key (`tiny`: into the tiny architecture, for tests).
+    Returns the cached path and its sha256, which `samg segment` records with the masks."""
+    if model not in BACKENDS:
+        raise UnknownNameError("segmenter model", model, BACKENDS)
+    source = Path(source)
+    if not source.is_file():
+        raise WeightsError(f"no file at {source}")
+    load_backend(model, source, tiny=tiny)
+    target = weights_path(model)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    with tempfile.NamedTemporaryFile(dir=target.parent, delete=False) as tmp, open(source, "rb") as handle:
+        shutil.copyfileobj(handle, tmp, 1 << 22)
+    Path(tmp.name).replace(target)
+    digest = file_sha256(target)
+    record = {"source": str(source.resolve()), "sha256": digest}
+    import_record(model).write_text(json.dumps(record) + "\n")
+    return target, digest
 
 
 def file_sha256(path: Path) -> str:

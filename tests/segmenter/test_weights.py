@@ -1,5 +1,6 @@
 """Checkpoint files in the official formats, written by the tests with tiny models."""
 
+import json
 import os
 
 import pytest
@@ -140,3 +141,56 @@ def test_dinov2_hugging_face_safetensors_layout_loads(tmp_path):
         old_names[f"dinov2.{key}"] = value.contiguous()
     save_file(old_names, tmp_path / "model.safetensors")
     _assert_loaded(load_backend("dinov2-vitb14", tmp_path / "model.safetensors", tiny=True), state)
+
+
+def test_import_checks_keys_copies_the_file_and_records_its_sha256(tmp_path, monkeypatch):
+    from samg.segmenter.weights import file_sha256, import_record, import_weights, weights_path
+
+    monkeypatch.setenv("SAMG_HOME", str(tmp_path / "home"))
+    state = _perturbed_state(build_backend("efficientvit-l1", tiny=True).model)
+    torch.save(state, tmp_path / "l1.pt")  # as a user's own file (e.g. the September 2023 release)
+    path, digest = import_weights("efficientvit-l1", tmp_path / "l1.pt", tiny=True)
+    assert path == weights_path("efficientvit-l1") and path.read_bytes() == (tmp_path / "l1.pt").read_bytes()
+    assert digest == file_sha256(tmp_path / "l1.pt")
+    assert json.loads(import_record("efficientvit-l1").read_text())["sha256"] == digest
+    _assert_loaded(load_backend("efficientvit-l1", tiny=True), state)
+
+    torch.save(build_backend("sam-vit-b", tiny=True).model.state_dict(), tmp_path / "other.pt")
+    with pytest.raises(WeightsError, match="does not fit efficientvit-l1"):
+        import_weights("efficientvit-l1", tmp_path / "other.pt", tiny=True)
+    assert path.read_bytes() == (tmp_path / "l1.pt").read_bytes()  # a refused file replaces nothing
+
+
+def test_import_cli_and_the_sha256_stored_with_masks(tmp_path, monkeypatch):
+    import shutil
+
+    from typer.testing import CliRunner
+
+    from samg.cli import app
+    from samg.pipeline.masks import MaskSet
+    from samg.pipeline.segment import SegmentConfig, segment_store
+    from samg.pipeline.store import DemoStore
+    from samg.segmenter.factory import SegmenterConfig
+    from samg.segmenter.method import SamgOptions
+    from samg.segmenter.weights import file_sha256
+    from tests.pipeline.helpers import synthetic_store
+
+    monkeypatch.setenv("SAMG_HOME", str(tmp_path / "home"))
+    torch.save(_perturbed_state(build_backend("efficientvit-l1", tiny=True).model), tmp_path / "l1.pt")
+    runner = CliRunner()
+    result = runner.invoke(app, ["weights", "import", "efficientvit-l1", str(tmp_path / "l1.pt"), "--tiny"])
+    assert result.exit_code == 0, result.output
+    digest = file_sha256(tmp_path / "l1.pt")
+    assert digest in result.output.replace("\n", "")
+    listed = runner.invoke(app, ["weights", "list"], env={"COLUMNS": "250"})
+    assert "imported from l1.pt" in listed.output and digest[:16] in listed.output
+    refused = runner.invoke(app, ["weights", "import", "efficientvit-l1", str(tmp_path / "missing.pt")])
+    assert refused.exit_code == 1 and "no file at" in refused.output
+    unknown = runner.invoke(app, ["weights", "import", "resnet18", str(tmp_path / "l1.pt")])
+    assert unknown.exit_code == 2 and "unknown segmenter model 'resnet18'" in unknown.output
+
+    store = synthetic_store(tmp_path / "door.zarr", episodes=1)
+    shutil.copytree("configs/prompts/door", tmp_path / "prompts" / "door")
+    config = SegmenterConfig(tiny=True, adapt=False, options=SamgOptions(use_dino=False), prompts_root=tmp_path / "prompts")
+    segment_store(SegmentConfig(store.path, config, settings=("train",)))
+    assert MaskSet(DemoStore(store.path), "samg").attrs["sam_weights_sha256"] == digest
