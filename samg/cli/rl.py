@@ -29,12 +29,15 @@ def rl_train(
     resume: bool = typer.Option(False, "--resume", help="Continue the run in --out from its checkpoint."),
     tiny: bool = typer.Option(False, "--tiny", hidden=True, help="Tiny samg architectures (tests)."),
     random_weights: bool = typer.Option(False, "--random-weights", help="Seeded random samg weights: timing only."),
+    target: str = typer.Option("union", help="samg: type-1 features, negatives: union (official), per-object."),
+    round3_negative: str = typer.Option("global", help="samg: round 3 negative: global (official) or in-box."),
 ) -> None:
     """Train DrQ-v2 with the segmenter in front of the agent; evaluate every K frames."""
     from samg.envs import get_task, parse_settings
     from samg.rl.agent import AgentConfig
     from samg.rl.train import RLConfig, train_rl
     from samg.segmenter.factory import SEGMENTERS, SegmenterConfig
+    from samg.segmenter.method import SamgOptions
 
     spec = get_task(task)
     if segmenter not in SEGMENTERS:
@@ -44,7 +47,13 @@ def rl_train(
     config = RLConfig(
         task=spec.name,
         out=out or Path("runs") / f"rl_{spec.name}_{segmenter}_s{seed}",
-        segmenter=SegmenterConfig(kind=segmenter, device=device, tiny=tiny, random_weights=random_weights),
+        segmenter=SegmenterConfig(
+            kind=segmenter,
+            device=device,
+            tiny=tiny,
+            random_weights=random_weights,
+            options=SamgOptions(target=target, round3_negative=round3_negative),
+        ),
         frames=frames,
         seed=seed,
         eval_every=eval_every,

@@ -6,7 +6,7 @@ import math
 import multiprocessing
 from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
@@ -28,6 +28,8 @@ class EvalConfig:
     episodes: int = 100
     seeds: tuple[int, ...] | None = None  # default: EVAL_SEED_START onwards, the same in every setting
     segmenter: str | None = None  # default: what the policy was trained on (none for raw frames)
+    target: str | None = None  # SAM-G switches: default as stored with the masks
+    round3_negative: str | None = None
     workers: int = 1
     videos: int = 3  # recorded episodes per setting
     out: Path | None = None  # default: RUN/eval
@@ -41,17 +43,26 @@ class EvalConfig:
         return self.seeds or tuple(range(EVAL_SEED_START, EVAL_SEED_START + self.episodes))
 
 
-def live_segmenter_config(train: BCConfig, name: str | None, prompts_root: Path) -> SegmenterConfig:
-    """The segmenter of the rollouts: a kind (samg, oracle, none), or the name of the mask
-    set the policy trained on, rebuilt from the configuration stored with it."""
+def live_segmenter_config(
+    train: BCConfig, name: str | None, prompts_root: Path, switches: dict[str, str] | None = None
+) -> SegmenterConfig:
+    """The segmenter of the rollouts: `none`, `oracle`, or the mask set `name` (default: the
+    one the policy trained on, whatever its name) rebuilt from the configuration stored with
+    it. `switches` (SAM-G options) override the stored ones."""
     name = name or train.mask_source
-    if name in ("none", "oracle", "samg"):
-        return SegmenterConfig(kind=name, prompts_root=prompts_root)
-    from samg.pipeline.masks import MaskSet
-    from samg.pipeline.store import DemoStore
+    if name in ("none", "oracle"):
+        config = SegmenterConfig(kind=name, prompts_root=prompts_root)
+    else:
+        from samg.pipeline.masks import MaskSet
+        from samg.pipeline.store import DemoStore
 
-    described = MaskSet(DemoStore(train.data), name).attrs["segmenter"]
-    return SegmenterConfig.from_description(described, prompts_root=prompts_root)
+        described = MaskSet(DemoStore(train.data), name).attrs["segmenter"]
+        config = SegmenterConfig.from_description(described, prompts_root=prompts_root)
+    if switches:
+        if config.kind != "samg":
+            raise RunError(f"--{next(iter(switches)).replace('_', '-')} applies to SAM-G masks, not to {config.kind}")
+        config = replace(config, options=replace(config.options, **switches))
+    return config
 
 
 def wilson_interval(successes: int, trials: int, z: float = 1.96) -> tuple[float, float]:
@@ -123,7 +134,9 @@ def evaluate(config: EvalConfig, on_episode: Callable[[EpisodeResult], None] | N
     overlap = sorted(demo_seeds & set(seeds))
     if overlap:
         raise RunError(f"evaluation seeds overlap the training demos' seeds (e.g. {overlap[0]}): pick other --seeds")
-    segmenter_config = live_segmenter_config(train, config.segmenter, config.prompts_root)
+    switches = {"target": config.target, "round3_negative": config.round3_negative}
+    switches = {key: value for key, value in switches.items() if value is not None}
+    segmenter_config = live_segmenter_config(train, config.segmenter, config.prompts_root, switches)
     jobs = [(s, seed, i < config.videos) for s in config.settings for i, seed in enumerate(seeds)]
     out = config.out_dir
     (out / "videos").mkdir(parents=True, exist_ok=True)
