@@ -51,6 +51,7 @@ def file_status(root: Path, asset: AssetFile) -> str:
 @dataclass(frozen=True)
 class ImportResult:
     status: dict[str, str]  # name -> verified (copied or already there) / missing / corrupt
+    unreachable: str | None = None  # why downloads stopped (no network), if they did
 
 
 def import_assets(source: Path, root: Path | None = None) -> ImportResult:
@@ -76,23 +77,29 @@ def import_assets(source: Path, root: Path | None = None) -> ImportResult:
 def fetch_assets(root: Path | None = None, timeout: float = 60.0) -> ImportResult:
     """Download every file that is not here and verified, from its pinned commit."""
     root = root or benchmark_root()
-    status = {}
+    status, unreachable = {}, None
     for name, asset in MANIFEST.items():
         if file_status(root, asset) == VERIFIED:
             status[name] = VERIFIED
             continue
+        if unreachable is not None:
+            status[name] = MISSING
+            continue
         try:
             with urllib.request.urlopen(asset.url, timeout=timeout) as response:
                 data = response.read()
-        except (urllib.error.URLError, OSError):
+        except urllib.error.HTTPError:
             status[name] = MISSING
+            continue
+        except (urllib.error.URLError, OSError) as error:  # no network: the rest would fail alike
+            status[name], unreachable = MISSING, f"{asset.url.split('/')[2]} unreachable ({error})"
             continue
         if not asset.matches(data):
             status[name] = CORRUPT
             continue
         _write_atomically(root / name, data)
         status[name] = VERIFIED
-    return ImportResult(status)
+    return ImportResult(status, unreachable)
 
 
 def _write_atomically(path: Path, data: bytes) -> None:

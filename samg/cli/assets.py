@@ -61,7 +61,10 @@ def fetch() -> None:
     """Download every file that is not here yet from its pinned commit, and verify it."""
     from samg.benchmark.assets import fetch_assets
 
-    _report(fetch_assets().status, "fetched")
+    result = fetch_assets()
+    if result.unreachable:
+        console.print(f"[yellow]stopped downloading:[/] {result.unreachable}; 'samg assets import DIR' takes a local copy")
+    _report(result.status, "fetched")
 
 
 @app.command("import")

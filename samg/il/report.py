@@ -12,6 +12,15 @@ def _cell(values: dict) -> str:
     return f"{values['success_rate']:.2f} [{low:.2f}, {high:.2f}]"
 
 
+def _benchmark_line(benchmark: dict | None) -> str:
+    if benchmark is None:
+        return "Benchmark: not recorded."
+    missing = ", ".join(benchmark["missing"])
+    return f"Benchmark: {benchmark['name']} ({len(benchmark['files'])} files verified" + (
+        f"; missing, replaced by the next file of their pool: {missing})." if missing else ")."
+    )
+
+
 def write_eval_markdown(info: dict, path: Path) -> None:
     aggregate = info["aggregate"]
     settings = list(aggregate)
@@ -21,6 +30,7 @@ def write_eval_markdown(info: dict, path: Path) -> None:
         f"Policy observations: {info['policy_obs']}; segmenter in the loop: "
         f"`{', '.join(f'{k}={v}' for k, v in info['segmenter'].items())}`; seeds {info['seeds'][0]}-{info['seeds'][1]}.",
         "Success rate [95% Wilson interval] over the episodes of each setting.",
+        _benchmark_line(info.get("benchmark")),
         "",
         "| " + " | ".join(settings) + " |",
         "|" + "---|" * len(settings),

@@ -121,10 +121,14 @@ def test_fetch_verifies_what_it_downloads(tmp_path, monkeypatch):
             return Response(good)
         if url == MANIFEST["dmcgb/color_hard.pt"].url:
             return Response(b"an error page")
+        calls.append(url)
         raise OSError("offline")
 
+    calls: list[str] = []
     monkeypatch.setattr(assets_module.urllib.request, "urlopen", urlopen)
-    status = fetch_assets(tmp_path).status
+    result = fetch_assets(tmp_path)
+    status = result.status
+    assert len(calls) == 1 and "unreachable" in result.unreachable  # no network: stop at the first
     assert status["dmcgb/color_hard.pt"] == "corrupt" and not (tmp_path / "dmcgb/color_hard.pt").exists()
     assert status["dmcgb/video_hard/video0.mp4"] == "missing"
     if good is not None:
