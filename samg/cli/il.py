@@ -6,7 +6,7 @@ import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 from rich.table import Table
 
-from samg.cli.common import console, one_line_errors
+from samg.cli.common import allow_missing_assets_option, console, one_line_errors
 from samg.errors import SamgError
 
 bc_app = typer.Typer(help="Behaviour cloning on (masked) demo frames.", no_args_is_help=True)
@@ -80,8 +80,12 @@ def eval_command(
     workers: int = typer.Option(1, min=1, help="Rollout processes."),
     videos: int = typer.Option(3, min=0, help="Episodes per setting recorded as MP4 (raw | mask | masked)."),
     out: Path | None = typer.Option(None, help="Output directory (default RUN/eval; compare: eval_compare.md)."),
+    allow_missing_assets: bool = allow_missing_assets_option(),
 ) -> None:
     """Roll a trained policy out live in each setting; `samg eval compare RUN...` tabulates runs."""
+    from samg.benchmark.assets import allow_missing_assets as allow_missing
+
+    allow_missing(allow_missing_assets)
     if runs[0] == Path("compare"):
         _compare(runs[1:], out or Path("eval_compare.md"))
         return
@@ -158,11 +162,15 @@ def run_command(
     image_size: int | None = typer.Option(None, min=16, help="Frame size (default: the task's)."),
     expert: Path | None = typer.Option(None, help="Expert file (default: the cached published one)."),
     keep_failures: bool = typer.Option(False, help="Keep unsuccessful demos too."),
+    allow_missing_assets: bool = allow_missing_assets_option(),
 ) -> None:
     """collect -> segment -> bc train -> eval, small by default; see the README for the
     paper-size flags."""
     import os
 
+    from samg.benchmark.assets import allow_missing_assets as allow_missing
+
+    allow_missing(allow_missing_assets)
     from samg.envs import get_task
     from samg.il.config import BCConfig
     from samg.il.evaluate import EvalConfig, evaluate

@@ -12,7 +12,9 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from samg.benchmark.assets import benchmark_assets
 from samg.envs import SETTING_NAMES, FrameRenderer, get_task, make_env
+from samg.envs.appearance import files_of
 from samg.il.config import BCConfig, RunError
 from samg.il.rollout import EpisodeResult, run_episode
 from samg.segmenter.factory import SegmenterConfig, make_segmenter
@@ -137,6 +139,7 @@ def evaluate(config: EvalConfig, on_episode: Callable[[EpisodeResult], None] | N
     switches = {"target": config.target, "round3_negative": config.round3_negative}
     switches = {key: value for key, value in switches.items() if value is not None}
     segmenter_config = live_segmenter_config(train, config.segmenter, config.prompts_root, switches)
+    benchmark = benchmark_assets().record(files_of(get_task(demos["task"])))  # refuses missing files early
     jobs = [(s, seed, i < config.videos) for s in config.settings for i, seed in enumerate(seeds)]
     out = config.out_dir
     (out / "videos").mkdir(parents=True, exist_ok=True)
@@ -182,6 +185,7 @@ def evaluate(config: EvalConfig, on_episode: Callable[[EpisodeResult], None] | N
         "task": demos["task"],
         "policy_obs": train.obs if train.obs == "raw" else f"masked ({train.segmenter})",
         "segmenter": segmenter_config.describe(),
+        "benchmark": benchmark,
         "seeds": [min(seeds), max(seeds)],
         "per_episode": episodes,
         "aggregate": aggregate(episodes, config.settings),
