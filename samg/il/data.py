@@ -10,7 +10,8 @@ from rich.progress import track
 from torch.utils.data import DataLoader, Dataset
 
 from samg.il.config import BCConfig
-from samg.pipeline.store import DemoStore, StoreError
+from samg.pipeline.masks import MaskSet
+from samg.pipeline.store import DemoStore, StoreError, require_chunks
 
 
 def stack_indices(episode_length: int, n_episodes: int, stack: int) -> np.ndarray:
@@ -88,7 +89,7 @@ def load_episodes(store: DemoStore, config: BCConfig, episodes: range) -> tuple[
         )
     )
     steps = np.concatenate([np.arange(*store.episode_slice(e).indices(store.n_steps)) for e in episodes])
-    return np.concatenate(frames), store.array("data/proprio")[steps], store.array("data/action")[steps]
+    return np.concatenate(frames), store.read("data/proprio", steps), store.read("data/action", steps)
 
 
 class DemoDataModule(pl.LightningDataModule):
@@ -106,8 +107,24 @@ class DemoDataModule(pl.LightningDataModule):
         if count - n_val < 1:
             raise StoreError(f"--demos {count} leaves no episode to train on")
         self.train_episodes, self.val_episodes = range(count - n_val), range(count - n_val, count)
+        self._require_inputs(count)
         self.normalizer: Normalizer | None = None
         self.train_set = self.val_set = None
+
+    def _require_inputs(self, count: int) -> None:
+        """Refuse missing chunks, an unknown setting or mask set before any frame is loaded."""
+        config, store = self.config, self.store
+        if config.setting not in store.plan.settings:
+            raise StoreError(f"{config.data} has no setting {config.setting!r}; it has {', '.join(store.plan.settings)}")
+        keys = ["data/proprio", "data/action", f"images/{config.setting}/rgb"]
+        if config.mask_source == "oracle":
+            keys.append("masks/gt")
+        elif config.mask_source != "none":
+            mask_set = MaskSet(store, config.mask_source)
+            for episode in range(count):
+                mask_set.require_episode(config.setting, episode)
+        for key in keys:
+            require_chunks(store.array(key), slice(count * store.plan.episode_length))
 
     @property
     def episode_seeds(self) -> list[int]:

@@ -17,7 +17,7 @@ import numpy as np
 import zarr
 
 from samg.errors import SamgError
-from samg.pipeline.store import COMPRESSOR, DemoStore, StoreError
+from samg.pipeline.store import COMPRESSOR, DemoStore, StoreError, checked_read, chunk_file
 
 NAME_PATTERN = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]*")
 RESERVED_NAMES = ("gt", "counts")
@@ -88,9 +88,13 @@ class MaskSet:
 
     def _array(self, key: str) -> zarr.Array:
         try:
-            return zarr.open_array(self.store.path / self.key / key, mode="r")
+            return zarr.open_array(self.store.path, path=f"{self.key}/{key}", mode="r")
         except (FileNotFoundError, zarr.errors.NodeNotFoundError):
             raise MasksError(f"masks {self.name!r} of {self.store.path} have no {key!r}") from None
+
+    def read(self, key: str, selection) -> np.ndarray:
+        """`key[selection]` of done blocks; a corrupt chunk is named (a re-run redoes it)."""
+        return checked_read(self._array(key), selection, hint=f"run 'samg segment {self.store.path} --name {self.name}'")
 
     def masks(self, setting: str) -> zarr.Array:
         return self._array(setting)
@@ -100,13 +104,9 @@ class MaskSet:
 
     # ---- blocks --------------------------------------------------------------------------
 
-    def _chunk_file(self, key: str, chunk: int, ndim: int):
-        array = self._array(key)
-        return self.store.path / self.key / key / array.metadata.encode_chunk_key((chunk, *(0,) * (ndim - 1)))
-
     def block_done(self, setting: str, chunk: int, verify: bool = False) -> bool:
         """Both chunk files present (and, with `verify`, decodable: zstd checksums)."""
-        files = [self._chunk_file(setting, chunk, 3), self._chunk_file(f"counts/{setting}", chunk, 3)]
+        files = [chunk_file(self._array(key), chunk) for key in (setting, f"counts/{setting}")]
         if not all(path.is_file() for path in files):
             return False
         if verify:
@@ -158,12 +158,12 @@ def masked_episodes(
     mask_set = None if segmenter in SIMPLE_VIEWS else MaskSet(store, segmenter)
     for episode in episodes if episodes is not None else range(store.n_episodes):
         at = store.episode_slice(episode)
-        frames = store.array(f"images/{setting}/rgb")[at]
+        frames = store.read(f"images/{setting}/rgb", at)
         if segmenter == "none":
             yield frames
             continue
         if mask_set is None:
-            mask = store.array("masks/gt")[at] > 0
+            mask = store.read("masks/gt", at) > 0
         else:
-            mask = mask_set.masks(setting)[mask_set.require_episode(setting, episode)]
+            mask = mask_set.read(setting, mask_set.require_episode(setting, episode))
         yield frames * mask[..., None].astype(np.uint8)

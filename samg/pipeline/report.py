@@ -44,7 +44,7 @@ def write_report(store: DemoStore, name: str, out: Path | None = None, examples:
 def _frame_iou(mask_set: MaskSet, setting: str) -> tuple[np.ndarray, np.ndarray]:
     """(steps, IoU of the union mask) over the done blocks of `setting`."""
     steps = mask_set.done_steps(setting)
-    counts = mask_set.counts(setting)[steps] if len(steps) else np.zeros((0, 1, 3), np.int32)
+    counts = mask_set.read(f"counts/{setting}", steps) if len(steps) else np.zeros((0, 1, 3), np.int32)
     return steps, frame_metrics(counts)["iou"][:, 0]
 
 
@@ -59,9 +59,9 @@ def _examples_grid(mask_set: MaskSet, per_frame: dict, examples: int, scale: int
         chosen = [*order[: examples - 1], order[len(order) // 2]] if examples > 1 else [order[len(order) // 2]]
         for index in chosen:
             step = int(steps[index])
-            frame = store.array(f"images/{setting}/rgb")[step]
-            truth = store.array("masks/gt")[step] > 0
-            predicted = mask_set.masks(setting)[step]
+            frame = store.read(f"images/{setting}/rgb", step)
+            truth = store.read("masks/gt", step) > 0
+            predicted = mask_set.read(setting, step)
             tiles = [frame, _grey(truth), _grey(predicted), frame * predicted[..., None].astype(np.uint8)]
             row = Image.new("RGB", (label_width + 4 * size, size), "white")
             for column, tile in enumerate(tiles):

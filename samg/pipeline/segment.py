@@ -21,7 +21,7 @@ from samg.errors import SamgError
 from samg.pipeline.lock import StoreLock
 from samg.pipeline.masks import MaskSet, MasksError, check_mask_name
 from samg.pipeline.quality import mask_counts, summarize
-from samg.pipeline.store import DemoStore, StoreError
+from samg.pipeline.store import DemoStore, StoreError, require_chunks
 from samg.segmenter.base import Segmenter
 from samg.segmenter.factory import SegmenterConfig, make_segmenter
 
@@ -122,8 +122,8 @@ def _segment_block(store_path: Path, name: str, block: Block, task: str, config:
     segmenter = worker_segmenter(task, config)
     store = DemoStore(store_path)
     at = slice(block.start, block.stop)
-    frames = store.array(f"images/{block.setting}/rgb")[at]
-    truth = store.array("masks/gt")[at]
+    frames = store.read(f"images/{block.setting}/rgb", at)
+    truth = store.read("masks/gt", at)
     started = time.perf_counter()
     masks = segmenter.segment(frames, truth if segmenter.needs_ground_truth else None).masks
     seconds = time.perf_counter() - started
@@ -154,6 +154,9 @@ def segment_store(config: SegmentConfig, on_progress: Callable[[SegmentProgress]
     if missing:
         raise StoreError(f"{store.path} has no setting {missing[0]!r}; it has {', '.join(store.plan.settings)}")
     blocks = plan_blocks(store, settings, config.episodes)
+    steps = slice(blocks[0].start, blocks[-1].stop)  # every setting's blocks cover the same steps
+    for key in ("masks/gt", *(f"images/{s}/rgb" for s in settings)):
+        require_chunks(store.array(key), steps)  # before anything is written
     task = store.plan.task
     lock = StoreLock(store.path, f"samg segment --name {name}", part=f"masks-{name}", way_out="use another --name")
     with lock:
@@ -169,7 +172,7 @@ def segment_store(config: SegmentConfig, on_progress: Callable[[SegmentProgress]
         results = _run(todo, store.path, name, task, config, progress, on_progress)
         before = mask_set.attrs  # settings of earlier runs keep their figures
         timings = {**before.get("timings", {}), **_timings(results, settings)}
-        quality = {s: summarize(mask_set.counts(s)[mask_set.done_steps(s)], store.plan.mask_objects) for s in settings}
+        quality = {s: summarize(mask_set.read(f"counts/{s}", mask_set.done_steps(s)), store.plan.mask_objects) for s in settings}
         quality = {**before.get("quality", {}), **quality}
         mask_set.update_attributes({"quality": quality, "timings": timings, "package_version": __version__})
     return SegmentResult(name, quality, timings, progress)

@@ -35,6 +35,60 @@ class StoreError(SamgError):
     """A store that is missing, of another format, or inconsistent."""
 
 
+class ChunkError(StoreError):
+    """A chunk file of a stored array that is missing or does not decode."""
+
+
+TimeSelection = slice | int | np.integer | np.ndarray
+
+
+def chunk_file(array: zarr.Array, chunk: int) -> Path:
+    """The file of time chunk `chunk` (arrays are chunked along time only)."""
+    key = array.metadata.encode_chunk_key((chunk, *(0,) * (array.ndim - 1)))
+    return Path(str(array.store.root)) / array.path / key
+
+
+def _chunk_problem(array: zarr.Array, chunk: int, problem: str, hint: str | None) -> ChunkError:
+    size = array.chunks[0]
+    root = Path(str(array.store.root))
+    hint = f"run 'samg info {root} --check'" if hint is None else hint
+    message = f"{array.path or root.name}: chunk {chunk} (steps {chunk * size}-{(chunk + 1) * size - 1}) is {problem}"
+    return ChunkError(f"{message}: {hint}" if hint else message)
+
+
+def require_chunks(array: zarr.Array, selection: TimeSelection = slice(None), hint: str | None = None) -> list[int]:
+    """The time chunks `selection` touches, after checking that each one's file exists:
+    zarr would read a missing chunk as its fill value, zeros."""
+    steps = np.atleast_1d(np.arange(array.shape[0])[selection])
+    chunks = [int(c) for c in np.unique(steps // array.chunks[0])]
+    for chunk in chunks:
+        if not chunk_file(array, chunk).is_file():
+            raise _chunk_problem(array, chunk, "missing (zarr would read it as zeros)", hint)
+    return chunks
+
+
+def checked_read(array: zarr.Array, selection: TimeSelection = slice(None), hint: str | None = None) -> np.ndarray:
+    """`array[selection]` (along time), never zarr's fill value for a missing chunk file; a
+    chunk that fails to decode (the zstd checksum) is named. `hint` says how to diagnose
+    (default: `samg info STORE --check`; "" for none). Every read of stored arrays goes here."""
+    chunks = require_chunks(array, selection, hint)
+    try:
+        return array[selection]
+    except (RuntimeError, ValueError) as error:  # zstd: RuntimeError; a bad shape: ValueError
+        bad = next((c for c in chunks if not _decodes(array, c)), chunks[0])
+        reason = (str(error).splitlines() or [""])[0]
+        raise _chunk_problem(array, bad, f"corrupt ({type(error).__name__}: {reason})", hint) from None
+
+
+def _decodes(array: zarr.Array, chunk: int) -> bool:
+    size = array.chunks[0]
+    try:
+        array[chunk * size : min((chunk + 1) * size, array.shape[0])]
+    except (RuntimeError, ValueError):
+        return False
+    return True
+
+
 @dataclass(frozen=True)
 class StorePlan:
     """What a collection run writes; stored in the attributes and compared on resume."""
@@ -190,21 +244,25 @@ class DemoStore:
 
     @property
     def episode_ends(self) -> np.ndarray:
-        return self.group["meta/episode_ends"][: self.n_episodes]
+        return self.read("meta/episode_ends", slice(self.n_episodes))
 
     @property
     def episode_seeds(self) -> np.ndarray:
-        return self.group["meta/episode_seed"][: self.n_episodes]
+        return self.read("meta/episode_seed", slice(self.n_episodes))
 
     @property
     def episode_success(self) -> np.ndarray:
-        return self.group["meta/episode_success"][: self.n_episodes]
+        return self.read("meta/episode_success", slice(self.n_episodes))
 
     def array(self, key: str) -> zarr.Array:
         try:
             return self.group[key]
         except KeyError:
             raise StoreError(f"{self.path} has no array {key!r}") from None
+
+    def read(self, key: str, selection: TimeSelection = slice(None)) -> np.ndarray:
+        """`key[selection]`, refusing missing and corrupt chunks (see `checked_read`)."""
+        return checked_read(self.array(key), selection)
 
     def episode_slice(self, index: int) -> slice:
         if not 0 <= index < self.n_episodes:
@@ -215,12 +273,13 @@ class DemoStore:
     def episode(self, index: int, settings: tuple[str, ...] = ()) -> dict[str, np.ndarray]:
         """Low-dimensional arrays of one episode, plus the frames of the named settings."""
         steps = self.episode_slice(index)
-        episode = {spec.key.split("/")[1]: self.group[spec.key][steps] for spec in demo_arrays(self.plan)[:6]}
         for name in settings:
             if name not in self.plan.settings:
                 raise StoreError(f"{self.path} has no setting {name!r}; it has {', '.join(self.plan.settings)}")
-            episode[f"rgb/{name}"] = self.group[f"images/{name}/rgb"][steps]
-        episode["mask"] = self.group["masks/gt"][steps]
+        episode = {spec.key.split("/")[1]: self.read(spec.key, steps) for spec in demo_arrays(self.plan)[:6]}
+        for name in settings:
+            episode[f"rgb/{name}"] = self.read(f"images/{name}/rgb", steps)
+        episode["mask"] = self.read("masks/gt", steps)
         return episode
 
     def episodes(self, settings: tuple[str, ...] = ()) -> Iterator[dict[str, np.ndarray]]:

@@ -5,7 +5,7 @@ from pathlib import Path
 import numpy as np
 
 from samg.envs import get_task
-from samg.pipeline.store import META_ARRAYS, DemoStore, StoreError, demo_arrays
+from samg.pipeline.store import META_ARRAYS, DemoStore, StoreError, checked_read, demo_arrays
 
 
 def disk_bytes(path: Path) -> int:
@@ -36,7 +36,7 @@ def check_store(store: DemoStore) -> list[str]:
             raise StoreError(f"{spec.key} has dtype {array.dtype}, expected {spec.dtype}")
         _read_all(store, spec.key, steps=committed * plan.episode_length)
     done.append(f"{len(demo_arrays(plan))} arrays: shapes, dtypes and every committed chunk decoded")
-    step_success = store.array("data/success")[: committed * plan.episode_length].reshape(committed, -1)
+    step_success = store.read("data/success", slice(committed * plan.episode_length)).reshape(committed, -1)
     recomputed = np.array([success_rule(flags) for flags in step_success], bool)
     if not np.array_equal(recomputed, store.episode_success):
         first = int(np.flatnonzero(recomputed != store.episode_success)[0])
@@ -46,19 +46,8 @@ def check_store(store: DemoStore) -> list[str]:
 
 
 def _read_all(store: DemoStore, key: str, steps: int | None = None) -> None:
-    """Decode every chunk up to `steps` (the zstd checksum catches flipped bytes)."""
+    """Decode every chunk up to `steps`, one at a time (the zstd checksum catches flipped bytes)."""
     array = store.array(key)
     limit = array.shape[0] if steps is None else steps
-    chunk = array.chunks[0]
-    for start in range(0, limit, chunk):
-        chunk_index = start // chunk
-        chunk_key = array.metadata.encode_chunk_key((chunk_index, *(0,) * (array.ndim - 1)))
-        if not (store.path / key / chunk_key).is_file():
-            raise StoreError(f"{key}: chunk {chunk_index} (steps {start}-{start + chunk - 1}) is missing")
-        try:
-            array[start : min(start + chunk, limit)]
-        except (RuntimeError, ValueError) as error:  # zstd: RuntimeError; a bad shape: ValueError
-            raise StoreError(
-                f"{key}: chunk {chunk_index} (steps {start}-{start + chunk - 1}) is corrupt "
-                f"({type(error).__name__}: {error})"
-            ) from None
+    for start in range(0, limit, array.chunks[0]):
+        checked_read(array, slice(start, min(start + array.chunks[0], limit)), hint="")
