@@ -43,7 +43,7 @@ def main() -> None:
     for kind, extra in (("none", {}), ("oracle", {}), ("samg (tiny random)", {"tiny": True, "random_weights": True})):
         segmenter = SegmenterConfig(kind=kind.split()[0], prompts_root=prompts, **extra)
         config = RLConfig(task=args.task, out=scratch / kind, segmenter=segmenter, image_size=args.image_size,
-                          replay_capacity=10_000)  # fmt: skip
+                          replay_size=10_000)  # fmt: skip
         run = RLRun(config)
         env = run.masked_env("train")
         rng = np.random.default_rng(0)
@@ -53,7 +53,9 @@ def main() -> None:
             frame, reward, done = env.step(rng.uniform(-1, 1, env.action_dim).astype(np.float32))
             run.replay.add(np.zeros(env.action_dim, np.float32), reward, frame)
             if done:
+                run.replay.finish_episode()
                 run.replay.start_episode(env.reset(1))
+        run.replay.finish_episode()  # updates sample finished episodes only
         print(f"| {kind} | {args.steps * config.action_repeat / (time.perf_counter() - start):.1f} |")
         if filled is None:
             filled = run

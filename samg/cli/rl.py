@@ -16,16 +16,29 @@ def rl_train(
     segmenter: str = typer.Option("oracle", help="samg, oracle or none."),
     frames: int = typer.Option(100_000, min=1, help="Environment frames to train for."),
     seed: int = typer.Option(0, min=0),
-    eval_every: int = typer.Option(10_000, min=1, help="Frames between evaluations."),
-    eval_episodes: int = typer.Option(5, min=1, help="Episodes per setting and evaluation."),
+    eval_every: int = typer.Option(10_000, min=1, help="Frames between evaluations (and one at frame 0)."),
+    eval_episodes: int = typer.Option(10, min=1, help="Episodes per setting and evaluation."),
     settings: str = typer.Option("train", help="Evaluation settings: 'all' or comma-separated."),
     out: Path | None = typer.Option(None, help="Run directory (default runs/rl_<task>_<segmenter>_s<seed>)."),
-    batch_size: int = typer.Option(256, min=1),
-    seed_frames: int = typer.Option(4000, min=0, help="Frames of random actions before updates start."),
+    batch_size: int | None = typer.Option(None, min=1, help="Default: DrQ-v2's for the task (256, walker 512)."),
+    nstep: int | None = typer.Option(None, min=1, help="n-step return. Default: DrQ-v2's (3, walker 1)."),
+    seed_frames: int = typer.Option(4000, min=0, help="Frames before updates start."),
+    random_frames: int | None = typer.Option(
+        None, min=0, help="Frames of uniform random actions (default: DrQ-v2's 2000 agent steps)."
+    ),
+    replay_size: int = typer.Option(1_000_000, min=1, help="Frames the replay holds (one per agent step)."),
+    action_repeat: int = typer.Option(2, min=1, help="Environment frames per agent step."),
+    update_every: int = typer.Option(2, min=1, help="Agent steps per update."),
+    hidden_dim: int = typer.Option(1024, min=1, help="Width of the actor's and critic's hidden layers."),
     episode_frames: int | None = typer.Option(None, min=2, help="Cut episodes to this many frames."),
     image_size: int | None = typer.Option(None, min=16, help="Frame size (default: the task's)."),
-    noise_frames: int = typer.Option(200_000, min=1, help="Frames over which exploration noise decays 1.0 -> 0.1."),
-    device: str = typer.Option("cpu"),
+    noise_frames: int | None = typer.Option(
+        None,
+        min=1,
+        help="Frames over which exploration noise decays 1.0 -> 0.1. Default: DrQ-v2's for the task "
+        "(100k agent steps; 500k for cheetah_run and quadruped_walk).",
+    ),
+    device: str = typer.Option("auto", help="auto (CUDA if available), cpu, cuda, cuda:1, ..."),
     resume: bool = typer.Option(False, "--resume", help="Continue the run in --out from its checkpoint."),
     tiny: bool = typer.Option(False, "--tiny", hidden=True, help="Tiny samg architectures (tests)."),
     random_weights: bool = typer.Option(False, "--random-weights", help="Seeded random samg weights: timing only."),
@@ -33,9 +46,12 @@ def rl_train(
     round3_negative: str = typer.Option("global", help="samg: round 3 negative: global (official) or in-box."),
 ) -> None:
     """Train DrQ-v2 with the segmenter in front of the agent; evaluate every K frames."""
+    from dataclasses import replace
+
     from samg.envs import get_task, parse_settings
     from samg.rl.agent import AgentConfig
-    from samg.rl.train import RLConfig, train_rl
+    from samg.rl.config import RLConfig
+    from samg.rl.train import resolve_device, train_rl
     from samg.segmenter.factory import SEGMENTERS, SegmenterConfig
     from samg.segmenter.method import SamgOptions
 
@@ -44,9 +60,15 @@ def rl_train(
         from samg.errors import UnknownNameError
 
         raise UnknownNameError("segmenter", segmenter, SEGMENTERS)
-    config = RLConfig(
-        task=spec.name,
-        out=out or Path("runs") / f"rl_{spec.name}_{segmenter}_s{seed}",
+    device = resolve_device(device)
+    given = {"batch_size": batch_size, "nstep": nstep}
+    agent = AgentConfig(hidden_dim=hidden_dim)
+    if random_frames is not None:
+        agent = replace(agent, expl_steps=random_frames // action_repeat)
+    config = RLConfig.for_task(
+        spec.name,
+        out or Path("runs") / f"rl_{spec.name}_{segmenter}_s{seed}",
+        noise_steps=None if noise_frames is None else max(noise_frames // action_repeat, 1),
         segmenter=SegmenterConfig(
             kind=segmenter,
             device=device,
@@ -59,16 +81,19 @@ def rl_train(
         eval_every=eval_every,
         eval_episodes=eval_episodes,
         settings=parse_settings(settings),
-        batch_size=batch_size,
         seed_frames=seed_frames,
+        replay_size=replay_size,
+        action_repeat=action_repeat,
+        update_every=update_every,
         episode_frames=episode_frames,
         image_size=image_size,
-        agent=AgentConfig(std_steps=max(noise_frames // RLConfig.action_repeat, 1)),
+        agent=agent,
+        **{name: value for name, value in given.items() if value is not None},
     )
 
     def show(record: dict) -> None:
         console.print(f"frames {record['frames']:>8}  episode {record['episode']:>5}  return {record['return']:>9.2f}  "
                       f"({record['seconds']:.1f} s)")  # fmt: skip
 
-    run = train_rl(config, resume=resume, on_episode=show)
+    run = train_rl(config, resume=resume, on_episode=show, device=device)
     console.print(f"done: {run} (train.csv, curve.csv, curve.png, eval/, checkpoint/)")

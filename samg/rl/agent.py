@@ -20,13 +20,24 @@ class AgentConfig:
     tau: float = 0.01  # target network update rate
     std_start: float = 1.0
     std_end: float = 0.1
-    std_steps: int = 100_000  # agent steps over which exploration noise decays
+    std_steps: int = 100_000  # agent steps over which exploration noise decays (DrQ-v2 "easy")
     std_clip: float = 0.3
     shift_pad: int = 4
+    expl_steps: int = 2_000  # agent steps of uniform random actions (DrQ-v2's num_expl_steps)
 
     def std(self, step: int) -> float:
         mix = min(step / self.std_steps, 1.0)
         return (1 - mix) * self.std_start + mix * self.std_end
+
+
+def weight_init(module: nn.Module) -> None:
+    """DrQ-v2's initialisation: orthogonal weights (ReLU gain for convolutions), zero biases."""
+    if isinstance(module, nn.Linear | nn.Conv2d):
+        gain = nn.init.calculate_gain("relu") if isinstance(module, nn.Conv2d) else 1.0
+        with torch.no_grad():  # written through copy_: the encoder's weights are channels-last
+            module.weight.copy_(nn.init.orthogonal_(torch.empty(module.weight.shape), gain))
+            if module.bias is not None:
+                module.bias.zero_()
 
 
 def _mlp(inputs: int, hidden: int, outputs: int) -> nn.Sequential:
@@ -60,11 +71,17 @@ class Critic(nn.Module):
 
 
 def noisy(mean: torch.Tensor, std: float, clip: float | None = None) -> torch.Tensor:
-    """mean + N(0, std) noise (clipped to +-clip when given), kept inside (-1, 1)."""
+    """mean + N(0, std) noise (clipped to +-clip when given), kept inside (-1, 1).
+
+    The bound is applied straight-through (DrQ-v2's TruncatedNormal): the value is clamped,
+    the gradient is that of the unclamped sample, so a sample that leaves (-1, 1) still
+    teaches the actor."""
     noise = torch.randn_like(mean) * std
     if clip is not None:
         noise = noise.clamp(-clip, clip)
-    return (mean + noise).clamp(-1.0 + 1e-6, 1.0 - 1e-6)
+    sample = mean + noise
+    bounded = sample.clamp(-1.0 + 1e-6, 1.0 - 1e-6)
+    return sample - sample.detach() + bounded.detach()  # exact zero first: the value stays in bounds
 
 
 class DrQV2Agent:
@@ -76,6 +93,8 @@ class DrQV2Agent:
         self.actor = Actor(*dims).to(self.device)
         self.critic = Critic(*dims).to(self.device)
         self.critic_target = Critic(*dims).to(self.device)
+        for module in (self.encoder, self.actor, self.critic):
+            module.apply(weight_init)
         self.critic_target.load_state_dict(self.critic.state_dict())
         self.optimizers = {
             name: torch.optim.Adam(module.parameters(), lr=config.lr)
@@ -84,6 +103,10 @@ class DrQV2Agent:
 
     @torch.no_grad()
     def act(self, obs: np.ndarray, step: int, explore: bool) -> np.ndarray:
+        """The actor's mean, or when exploring a noisy action: uniform in the first
+        `expl_steps` agent steps, then mean + scheduled noise."""
+        if explore and step < self.config.expl_steps:
+            return torch.empty(self.action_dim).uniform_(-1.0, 1.0).numpy()
         features = self.encoder(torch.as_tensor(obs, device=self.device)[None].float())
         mean = self.actor(features)
         action = noisy(mean, self.config.std(step)) if explore else mean

@@ -1,18 +1,20 @@
-"""`samg rl train`: DrQ-v2 on masked frames, periodic evaluation in the chosen settings,
-checkpoints (agent, optimisers, replay buffer, counters, random states) for `--resume`.
+"""`samg rl train`: DrQ-v2 on masked frames, evaluations in the chosen settings at frame 0
+and every K frames, and a checkpoint at every episode end for `--resume`.
 
-    RUN/config.json, RUN/train.csv (frames, episode return), RUN/curve.csv and curve.png,
-    RUN/eval/frames_<N>/{eval_info.json, eval.md}, RUN/checkpoint/{agent.pt, replay.npz, state.json}
+    RUN/config.json, RUN/train.csv (frames, episode, return), RUN/curve.csv and curve.png,
+    RUN/eval/frames_<N>/{eval_info.json, eval.md}, RUN/checkpoint/ (see samg.rl.checkpoint)
 
-Checkpoints are taken at episode ends, so a resumed run starts a fresh episode exactly
-where the interrupted one would have.
+A resumed run starts a fresh episode exactly where the interrupted one would have, and
+drops what the interrupted run logged after its last checkpoint: at the next checkpoint
+its files are the same, byte for byte, as those of a run that was never interrupted.
 """
 
 import csv
 import json
+import shutil
 import time
 from collections.abc import Callable
-from dataclasses import asdict, dataclass, field, replace
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 
 import numpy as np
@@ -22,45 +24,31 @@ from samg.envs import FrameRenderer, get_task, make_env
 from samg.errors import SamgError
 from samg.il.evaluate import aggregate
 from samg.il.report import write_eval_markdown
-from samg.rl.agent import AgentConfig, DrQV2Agent
+from samg.rl.agent import DrQV2Agent
+from samg.rl.checkpoint import Checkpoint, atomic_write
+from samg.rl.config import RLConfig
 from samg.rl.env import MaskedEnv
 from samg.rl.replay import ReplayBuffer
-from samg.segmenter.factory import SegmenterConfig, make_segmenter
+from samg.segmenter.factory import make_segmenter
 
 EVAL_SEED_START = 1_000_000_000  # training episodes use seed * 100_000 + episode index
 
 
 class RLRunError(SamgError):
-    """An RL run directory that cannot be started or resumed."""
+    """An RL run directory that cannot be started or resumed, or a device that is not here."""
 
 
-@dataclass(frozen=True)
-class RLConfig:
-    task: str
-    out: Path
-    segmenter: SegmenterConfig = field(default_factory=lambda: SegmenterConfig(kind="oracle"))
-    frames: int = 100_000  # environment frames (agent steps x action repeat)
-    seed: int = 0
-    eval_every: int = 10_000  # frames
-    eval_episodes: int = 5
-    settings: tuple[str, ...] = ("train",)
-    action_repeat: int = 2
-    frame_stack: int = 3
-    batch_size: int = 256
-    nstep: int = 3
-    discount: float = 0.99
-    seed_frames: int = 4_000  # random actions, no updates
-    update_every: int = 2  # agent steps per update
-    replay_capacity: int = 100_000  # agent steps
-    image_size: int | None = None
-    episode_frames: int | None = None  # shorter episodes than the task's (tests, smoke runs)
-    agent: AgentConfig = field(default_factory=AgentConfig)
-
-    def to_json(self) -> dict:
-        values = asdict(self)
-        values["out"] = str(self.out)
-        values["segmenter"] = self.segmenter.describe()
-        return values
+def resolve_device(name: str) -> str:
+    """`auto`: CUDA when there is one, else the CPU; `cuda...` only when CUDA is available."""
+    if name == "auto":
+        return "cuda" if torch.cuda.is_available() else "cpu"
+    try:
+        device = torch.device(name)
+    except RuntimeError:
+        raise RLRunError(f"unknown device '{name}': use auto, cpu or cuda[:N]") from None
+    if device.type == "cuda" and not torch.cuda.is_available():
+        raise RLRunError(f"--device {name}: no CUDA device is available here; use --device cpu (or auto)")
+    return name
 
 
 @dataclass
@@ -81,87 +69,91 @@ class RLRun:
         task = get_task(config.task)
         if config.episode_frames is not None:
             task = replace(task, episode_length=config.episode_frames)
+        steps_per_episode = task.episode_length // config.action_repeat
+        if config.seed_frames < task.episode_length:
+            raise RLRunError(f"--seed-frames {config.seed_frames} is less than one episode ({task.episode_length} "
+                             "frames): updates sample finished episodes only, so raise it")  # fmt: skip
+        if config.replay_size <= steps_per_episode:
+            raise RLRunError(f"--replay-size {config.replay_size} cannot hold one episode ({steps_per_episode + 1} "
+                             "frames): raise it")  # fmt: skip
         self.env = make_env(task)
         self.env.task = task
         self.renderer = FrameRenderer(task, self.env.model, config.image_size)
         self.segmenter = make_segmenter(task.name, config.segmenter)
         size = self.renderer.image_size
-        obs_shape = (3 * config.frame_stack, size, size)
-        self.agent = DrQV2Agent(obs_shape, self.env.action_dim, config.agent, device)
+        torch.manual_seed(config.seed)  # CPU and CUDA; before the agent: the seed picks its initial weights
+        self.agent = DrQV2Agent((3 * config.frame_stack, size, size), self.env.action_dim, config.agent, device)
         self.replay = ReplayBuffer(
-            config.replay_capacity, (size, size, 3), self.env.action_dim, config.frame_stack, config.nstep, config.discount
+            config.replay_size, (size, size, 3), self.env.action_dim, config.frame_stack, config.nstep, config.discount
         )
-        self.counters = Counters(next_eval=config.eval_every)
+        self.counters = Counters()
         self.rng = np.random.default_rng(config.seed)
-        torch.manual_seed(config.seed)
+        self.checkpoint = Checkpoint(config.out / "checkpoint")
 
     def masked_env(self, setting: str) -> MaskedEnv:
         return MaskedEnv(self.env, self.renderer, self.segmenter, setting, self.config.action_repeat, self.config.frame_stack)
 
     # ---- checkpoints -----------------------------------------------------------------------
 
-    @property
-    def checkpoint_dir(self) -> Path:
-        return self.config.out / "checkpoint"
-
     def save(self) -> None:
-        self.checkpoint_dir.mkdir(parents=True, exist_ok=True)
-        state = {**self.agent.state_dict(), "torch_rng": torch.get_rng_state()}
-        torch.save(state, self.checkpoint_dir / "agent.pt.tmp")
-        self.replay.save(self.checkpoint_dir / "replay.tmp.npz")
-        counters = {**asdict(self.counters), "numpy_rng": self.rng.bit_generator.state}
-        (self.checkpoint_dir / "state.json.tmp").write_text(json.dumps(counters) + "\n")
-        for name, final in (("agent.pt.tmp", "agent.pt"), ("replay.tmp.npz", "replay.npz"), ("state.json.tmp", "state.json")):
-            (self.checkpoint_dir / name).replace(self.checkpoint_dir / final)  # state.json last: the commit
+        agent = {**self.agent.state_dict(), "torch_rng": torch.get_rng_state()}
+        if self.agent.device.type == "cuda":
+            agent["cuda_rng"] = torch.cuda.get_rng_state_all()
+        state = {**asdict(self.counters), "numpy_rng": self.rng.bit_generator.state}
+        self.checkpoint.save(agent, self.replay, state)
 
     def load(self) -> None:
-        state_file = self.checkpoint_dir / "state.json"
-        if not state_file.is_file():
-            raise RLRunError(f"nothing to resume in {self.config.out}: no checkpoint/state.json")
-        saved = json.loads(state_file.read_text())
-        agent = torch.load(self.checkpoint_dir / "agent.pt", map_location=self.agent.device, weights_only=True)
-        self.agent.load_state_dict(agent)
-        torch.set_rng_state(agent["torch_rng"])
-        self.replay.load(self.checkpoint_dir / "replay.npz")
-        self.rng.bit_generator.state = saved.pop("numpy_rng")
-        self.counters = Counters(**saved)
+        """Back to the last checkpoint (or to the start when there is none yet), dropping what
+        was logged after it."""
+        if self.checkpoint.exists():
+            agent, state = self.checkpoint.load(self.replay, self.agent.device)
+            self.agent.load_state_dict(agent)
+            torch.set_rng_state(agent["torch_rng"])
+            if "cuda_rng" in agent and self.agent.device.type == "cuda":
+                torch.cuda.set_rng_state_all(agent["cuda_rng"])
+            self.rng.bit_generator.state = state["numpy_rng"]
+            self.counters = Counters(**{name: state[name] for name in asdict(self.counters)})
+            logged_until = self.counters.frames(self.config.action_repeat)
+        else:
+            logged_until = -1
+        out = self.config.out
+        for name in ("train.csv", "curve.csv"):
+            _truncate_csv(out / name, logged_until)
+        for evaluation in (out / "eval").glob("frames_*"):
+            if int(evaluation.name.split("_")[1]) > logged_until:
+                shutil.rmtree(evaluation)
 
     # ---- the loop ----------------------------------------------------------------------------
 
     def train(self, on_episode: Callable[[dict], None] | None = None) -> None:
         config, counters = self.config, self.counters
+        if counters.step == 0 and counters.next_eval == 0:  # DrQ-v2 evaluates the untrained agent too
+            self.evaluate()
+            counters.next_eval = config.eval_every
         env = self.masked_env("train")
-        log = self.config.out / "train.csv"
         while counters.frames(config.action_repeat) < config.frames:
-            frame = env.reset(config.seed * 100_000 + counters.episode)
-            self.replay.start_episode(frame)
+            self.replay.start_episode(env.reset(config.seed * 100_000 + counters.episode))
             episode_return, started, done = 0.0, time.perf_counter(), False
             while not done:
-                frames = counters.frames(config.action_repeat)
-                if frames < config.seed_frames:
-                    action = self.rng.uniform(-1.0, 1.0, env.action_dim).astype(np.float32)
-                else:
-                    action = self.agent.act(env.observation(), counters.step, explore=True)
-                    if counters.step % config.update_every == 0:
-                        self.agent.update(self.replay.sample(config.batch_size, self.rng), counters.step)
+                action = self.agent.act(env.observation(), counters.step, explore=True)
+                updating = counters.frames(config.action_repeat) >= config.seed_frames
+                if updating and counters.step % config.update_every == 0:
+                    self.agent.update(self.replay.sample(config.batch_size, self.rng), counters.step)
                 frame, reward, done = env.step(action)
                 self.replay.add(action, reward, frame)
                 episode_return += reward
                 counters.step += 1
+            self.replay.finish_episode()
             counters.episode += 1
-            record = {
-                "frames": counters.frames(config.action_repeat),
-                "episode": counters.episode,
-                "return": round(episode_return, 3),
-                "seconds": round(time.perf_counter() - started, 2),
-            }
-            _append_csv(log, record)
+            frames = counters.frames(config.action_repeat)
+            record = {"frames": frames, "episode": counters.episode, "return": round(episode_return, 3)}
+            _append_csv(config.out / "train.csv", record)  # no wall time: a resumed run writes the same file
             if on_episode is not None:
-                on_episode(record)
-            if counters.frames(config.action_repeat) >= counters.next_eval or counters.frames(config.action_repeat) >= config.frames:
+                on_episode(record | {"seconds": round(time.perf_counter() - started, 2)})
+            if frames >= counters.next_eval or frames >= config.frames:
                 self.evaluate()
-                counters.next_eval += config.eval_every
-                self.save()
+                counters.next_eval = (frames // config.eval_every + 1) * config.eval_every
+            self.save()
 
     def evaluate(self) -> dict:
         config = self.config
@@ -202,6 +194,18 @@ class RLRun:
         self.env.close()
 
 
+def _truncate_csv(path: Path, last_frames: int) -> None:
+    """Keep the rows logged up to `last_frames` (the file goes when none is left)."""
+    if not path.is_file():
+        return
+    header, *rows = path.read_bytes().splitlines(keepends=True)  # bytes: the csv module's \r\n stays
+    kept = [row for row in rows if int(row.split(b",", 1)[0]) <= last_frames]
+    if not kept:
+        path.unlink()
+    elif len(kept) < len(rows):
+        atomic_write(path, lambda temporary: temporary.write_bytes(header + b"".join(kept)))
+
+
 def _append_csv(path: Path, record: dict) -> None:
     new = not path.is_file()
     with open(path, "a", newline="") as handle:
@@ -211,7 +215,9 @@ def _append_csv(path: Path, record: dict) -> None:
         writer.writerow(record)
 
 
-def train_rl(config: RLConfig, resume: bool = False, on_episode: Callable[[dict], None] | None = None) -> Path:
+def train_rl(
+    config: RLConfig, resume: bool = False, on_episode: Callable[[dict], None] | None = None, device: str = "cpu"
+) -> Path:
     config_file = config.out / "config.json"
     if resume:
         if not config_file.is_file():
@@ -223,7 +229,7 @@ def train_rl(config: RLConfig, resume: bool = False, on_episode: Callable[[dict]
     elif config_file.is_file():
         raise RLRunError(f"{config.out} already holds a run: pass --resume, or another --out")
     config.out.mkdir(parents=True, exist_ok=True)
-    run = RLRun(config)
+    run = RLRun(config, resolve_device(device))
     try:
         if resume:
             run.load()
