@@ -8,7 +8,8 @@ from samg.envs.gl import prepare_gl_process
 
 prepare_gl_process()
 
-from samg.envs.base import Step, TaskEnv, make_env  # noqa: E402
+from samg.envs.base import Step, TaskEnv  # noqa: E402
+from samg.envs.factory import make_env  # noqa: E402
 from samg.envs.frames import FrameRenderer  # noqa: E402
 from samg.envs.settings import SETTING_NAMES, SETTINGS, VisualSetting, get_setting, parse_settings  # noqa: E402
 from samg.envs.tasks import ADROIT_TASKS, TASKS, TaskSpec, get_task  # noqa: E402

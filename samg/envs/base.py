@@ -1,4 +1,4 @@
-"""The observation interface every task family shares, and `make_env`."""
+"""The observation interface every task family shares."""
 
 from dataclasses import dataclass
 from typing import Protocol
@@ -7,7 +7,7 @@ import mujoco
 import numpy as np
 
 from samg.envs.sim_state import SimStateLayout
-from samg.envs.tasks import TaskSpec, get_task
+from samg.envs.tasks import TaskSpec
 
 
 @dataclass(frozen=True)
@@ -33,14 +33,3 @@ class TaskEnv(Protocol):
     def step(self, action: np.ndarray) -> Step: ...
 
     def close(self) -> None: ...
-
-
-def make_env(task: str | TaskSpec) -> TaskEnv:
-    spec = get_task(task) if isinstance(task, str) else task
-    if spec.family == "adroit":
-        from samg.envs.adroit import AdroitEnv
-
-        return AdroitEnv(spec)
-    from samg.envs.dmc import DmcEnv
-
-    return DmcEnv(spec)

@@ -6,7 +6,7 @@ from pathlib import Path
 import numpy as np
 from PIL import Image, ImageDraw
 
-from samg.envs.base import make_env
+from samg.envs.factory import make_env
 from samg.envs.frames import FrameRenderer
 from samg.envs.tasks import TaskSpec
 
