@@ -3,7 +3,7 @@
 import typer
 
 from samg import __version__
-from samg.cli import assets, collect, envs, expert, il, prompt, rl, segment, weights
+from samg.cli import assets, collect, distill, envs, expert, il, prompt, rl, segment, weights
 
 app = typer.Typer(
     name="samg",
@@ -22,6 +22,7 @@ app.command("info")(collect.info_command)
 app.command("prompt")(prompt.prompt_command)
 app.command("segment")(segment.segment_command)
 app.command("report")(segment.report_command)
+app.command("distill")(distill.distill_command)
 app.command("eval")(il.eval_command)
 app.command("run")(il.run_command)
 

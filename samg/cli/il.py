@@ -74,7 +74,9 @@ def eval_command(
     settings: str = typer.Option("all", help="'all' or comma-separated setting names."),
     episodes: int = typer.Option(100, min=1, help="Episodes per setting."),
     seeds: str | None = typer.Option(None, help="START:STOP or a comma list (default: 1000000 onwards)."),
-    segmenter: str | None = typer.Option(None, help="Segmenter in the loop (default: the one trained on)."),
+    segmenter: str | None = typer.Option(
+        None, help="Segmenter in the loop: none, oracle, a mask set's name or student:PATH (default: the trained one)."
+    ),
     target: str | None = typer.Option(None, help="SAM-G: union or per-object (default: as stored with the masks)."),
     round3_negative: str | None = typer.Option(None, help="SAM-G: global or in-box (default: as stored)."),
     workers: int = typer.Option(1, min=1, help="Rollout processes."),

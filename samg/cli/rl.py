@@ -13,7 +13,7 @@ app = typer.Typer(help="Online RL (DrQ-v2) on masked frames.", no_args_is_help=T
 @one_line_errors
 def rl_train(
     task: str = typer.Argument(..., help="DMC or Adroit task (see `samg envs list`)."),
-    segmenter: str = typer.Option("oracle", help="samg, oracle or none."),
+    segmenter: str = typer.Option("oracle", help="samg, oracle, none or student:PATH (from `samg distill`)."),
     frames: int = typer.Option(100_000, min=1, help="Environment frames to train for."),
     seed: int = typer.Option(0, min=0),
     eval_every: int = typer.Option(10_000, min=1, help="Frames between evaluations (and one at frame 0)."),
@@ -52,14 +52,11 @@ def rl_train(
     from samg.rl.agent import AgentConfig
     from samg.rl.config import RLConfig
     from samg.rl.train import resolve_device, train_rl
-    from samg.segmenter.factory import SEGMENTERS, SegmenterConfig
+    from samg.segmenter.factory import SegmenterConfig, parse_segmenter
     from samg.segmenter.method import SamgOptions
 
     spec = get_task(task)
-    if segmenter not in SEGMENTERS:
-        from samg.errors import UnknownNameError
-
-        raise UnknownNameError("segmenter", segmenter, SEGMENTERS)
+    kind, student = parse_segmenter(segmenter)
     device = resolve_device(device)
     given = {"batch_size": batch_size, "nstep": nstep}
     agent = AgentConfig(hidden_dim=hidden_dim)
@@ -67,10 +64,11 @@ def rl_train(
         agent = replace(agent, expl_steps=random_frames // action_repeat)
     config = RLConfig.for_task(
         spec.name,
-        out or Path("runs") / f"rl_{spec.name}_{segmenter}_s{seed}",
+        out or Path("runs") / f"rl_{spec.name}_{kind}_s{seed}",
         noise_steps=None if noise_frames is None else max(noise_frames // action_repeat, 1),
         segmenter=SegmenterConfig(
-            kind=segmenter,
+            kind=kind,
+            student=student,
             device=device,
             tiny=tiny,
             random_weights=random_weights,

@@ -35,7 +35,9 @@ def _backend(name: str, role: str) -> str:
 @one_line_errors
 def segment_command(
     store: Path = typer.Argument(..., help="A demo store (.zarr) from `samg collect`."),
-    segmenter: str = typer.Option("samg", help="samg, oracle (ground truth) or none (all pixels)."),
+    segmenter: str = typer.Option(
+        "samg", help="samg, oracle (ground truth), none (all pixels) or student:PATH (from `samg distill`)."
+    ),
     sam: str = typer.Option("efficientvit-l1", help="SAM-family backend (efficientvit-l0|l1, sam-vit-b)."),
     dino: str = typer.Option("dinov2-vitb14", help="DINOv2 backend (dinov2-vits14, dinov2-vitb14)."),
     settings: str = typer.Option("all", help="'all' or comma-separated setting names."),
@@ -62,13 +64,13 @@ def segment_command(
 
     from samg.envs import parse_settings
     from samg.pipeline.segment import SegmentConfig, segment_store
-    from samg.segmenter.factory import SEGMENTERS, SegmenterConfig
+    from samg.segmenter.factory import SegmenterConfig, parse_segmenter
     from samg.segmenter.method import SamgOptions
 
-    if segmenter not in SEGMENTERS:
-        raise UnknownNameError("segmenter", segmenter, SEGMENTERS)
+    kind, student = parse_segmenter(segmenter)
     segmenter_config = SegmenterConfig(
-        kind=segmenter,
+        kind=kind,
+        student=student,
         sam=_backend(sam, "sam"),
         dino=_backend(dino, "dino"),
         options=SamgOptions(
@@ -93,7 +95,7 @@ def segment_command(
         settings=None if settings == "all" else parse_settings(settings),
         episodes=parse_episodes(episodes),
         scheduler=scheduler,
-        workers=workers or (1 if segmenter == "samg" else os.cpu_count() or 1),
+        workers=workers or (1 if kind in ("samg", "student") else os.cpu_count() or 1),
         overwrite=overwrite,
     )
     columns = (

@@ -48,11 +48,15 @@ class EvalConfig:
 def live_segmenter_config(
     train: BCConfig, name: str | None, prompts_root: Path, switches: dict[str, str] | None = None
 ) -> SegmenterConfig:
-    """The segmenter of the rollouts: `none`, `oracle`, or the mask set `name` (default: the
-    one the policy trained on, whatever its name) rebuilt from the configuration stored with
-    it. `switches` (SAM-G options) override the stored ones."""
+    """The segmenter of the rollouts: `none`, `oracle`, `student:PATH`, or the mask set `name`
+    (default: the one the policy trained on, whatever its name) rebuilt from the configuration
+    stored with it. `switches` (SAM-G options) override the stored ones."""
+    from samg.segmenter.student import parse_student
+
     name = name or train.mask_source
-    if name in ("none", "oracle"):
+    if (student := parse_student(name)) is not None:
+        config = SegmenterConfig(kind="student", student=student, prompts_root=prompts_root)
+    elif name in ("none", "oracle"):
         config = SegmenterConfig(kind=name, prompts_root=prompts_root)
     else:
         from samg.pipeline.masks import MaskSet

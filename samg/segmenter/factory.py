@@ -1,5 +1,5 @@
 """Build a segmenter by name: `samg` (with its backends, prompt and PerSAM-F weights),
-`oracle` or `none`."""
+`oracle`, `none` or `student` (a file from `samg distill`, named as `student:PATH`)."""
 
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
@@ -32,6 +32,8 @@ class SegmenterConfig:
     random_weights: bool = False  # seeded random weights, no checkpoint: for timing only
     tiny: bool = False  # tiny architectures of the same families: for tests and smoke runs
     batch_size: int | None = None  # frames per encoder/decoder pass (default: 1 on CPU, 64 on GPU)
+    student: Path | None = None  # kind student: the file from `samg distill`
+    student_sha256: str | None = None  # kind student rebuilt from a description: the file must match
 
     def describe(self) -> dict:
         """What determines the masks (not where they are computed), JSON-able."""
@@ -46,11 +48,17 @@ class SegmenterConfig:
                 "random_weights": self.random_weights,
                 "tiny": self.tiny,
             }
+        if self.kind == "student":
+            from samg.segmenter.student import describe_student
+
+            about |= describe_student(self.student)
         return about
 
     @classmethod
     def from_description(cls, described: dict, **where) -> "SegmenterConfig":
         """The config `describe()` wrote (e.g. with stored masks), plus where to run it."""
+        if described["kind"] == "student":
+            return cls(kind="student", student=Path(described["path"]), student_sha256=described["sha256"], **where)
         if described["kind"] != "samg":
             return cls(kind=described["kind"], **where)
         values = BEFORE_SWITCHES | described
@@ -93,11 +101,29 @@ def _samg(task: str, config: SegmenterConfig) -> SamgSegmenter:
     return segmenter
 
 
+def _student(task: str, config: SegmenterConfig) -> Segmenter:
+    from samg.segmenter.student import StudentSegmenter
+
+    return StudentSegmenter(config.student, task, config.device, config.dtype, config.batch_size, config.student_sha256)
+
+
 SEGMENTERS: dict[str, Callable[[str, SegmenterConfig], Segmenter]] = {
     "samg": _samg,
     "oracle": lambda task, config: OracleSegmenter(),
     "none": lambda task, config: NoneSegmenter(),
+    "student": _student,
 }
+
+
+def parse_segmenter(name: str) -> tuple[str, Path | None]:
+    """A --segmenter value: `samg`, `oracle`, `none` or `student:PATH` -> (kind, student file)."""
+    from samg.segmenter.student import parse_student
+
+    student = parse_student(name)
+    if student is None and (name not in SEGMENTERS or name == "student"):
+        valid = [kind for kind in SEGMENTERS if kind != "student"] + ["student:PATH"]
+        raise UnknownNameError("segmenter", name, valid)
+    return ("student", student) if student is not None else (name, None)
 
 
 def make_segmenter(task: str, config: SegmenterConfig = SegmenterConfig()) -> Segmenter:
