@@ -6,6 +6,7 @@ import typer
 from rich.table import Table
 
 from samg.cli.common import console, one_line_errors
+from samg.errors import SamgError
 
 app = typer.Typer(help="The paper's benchmark files (RL-ViGen Adroit, DMC-GB).", no_args_is_help=True)
 
@@ -22,8 +23,9 @@ def _report(status: dict[str, str], verb: str) -> None:
         if value == CORRUPT:
             console.print(f"[red]corrupt[/] {name}: its bytes are not the pinned ones (not used)")
     console.print(f"{benchmark_root()}: {verb}; {_summary(status)}")
-    if CORRUPT in status.values():
-        raise typer.Exit(1)
+    corrupt = [name for name, value in status.items() if value == CORRUPT]
+    if corrupt:
+        raise SamgError(f"{len(corrupt)} file(s) are not the pinned bytes and were not used, e.g. {corrupt[0]}")
 
 
 @app.command("list")
@@ -74,5 +76,8 @@ def import_command(
 ) -> None:
     """Copy the pinned files found in SOURCE into $SAMG_HOME/benchmark, verifying each one."""
     from samg.benchmark.assets import import_assets
+    from samg.benchmark.manifest import MANIFEST
 
+    if source.is_dir() and not any((source / name).is_file() for name in MANIFEST):
+        raise SamgError(f"{source} holds none of the benchmark's files: give the folder that holds dmcgb/ and rl-vigen-adroit/")
     _report(import_assets(source).status, f"imported from {source}")

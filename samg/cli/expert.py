@@ -59,13 +59,14 @@ def eval_(
     from rich.progress import track
 
     from samg.envs import get_task, make_env
-    from samg.rl_collect.experts import load_expert
+    from samg.rl_collect.experts import check_fits, load_expert
     from samg.rl_collect.rollout import rollout_episode
 
     spec = get_task(task)
     policy = load_expert(spec.name, expert)
     env = make_env(spec)
     try:
+        check_fits(policy, env.reset(seed).state, env.action_dim)
         results = [
             rollout_episode(env, policy, s) for s in track(range(seed, seed + episodes), description=f"{task} episodes")
         ]

@@ -1,13 +1,16 @@
 """Typed configs of `samg bc train` and `samg eval`, saved as JSON beside their outputs."""
 
 import json
+import math
 from dataclasses import asdict, dataclass, fields
 from pathlib import Path
 
-from samg.errors import SamgError
+from samg.errors import SamgError, UnknownNameError
+from samg.typecheck import check_field_types
 
 OBSERVATIONS = ("masked", "raw")
 ENCODERS = ("conv", "resnet18")
+ACCELERATORS = ("auto", "cpu", "gpu", "cuda", "mps")
 
 
 class RunError(SamgError):
@@ -35,12 +38,29 @@ class BCConfig:
     max_steps: int = -1  # stop early (tests, smoke runs); -1: epochs decide
 
     def __post_init__(self):
+        check_field_types(self)
         if self.obs not in OBSERVATIONS:
-            raise SamgError(f"unknown --obs {self.obs!r}; valid: {', '.join(OBSERVATIONS)}")
+            raise UnknownNameError("observation", self.obs, OBSERVATIONS)
         if self.encoder not in ENCODERS:
-            raise SamgError(f"unknown --encoder {self.encoder!r}; valid: {', '.join(ENCODERS)}")
-        if not 0 <= self.val_fraction < 1:
-            raise SamgError(f"--val-fraction must be in [0, 1), got {self.val_fraction}")
+            raise UnknownNameError("encoder", self.encoder, ENCODERS)
+        if self.accelerator not in ACCELERATORS:
+            raise UnknownNameError("accelerator", self.accelerator, ACCELERATORS)
+        if self.segmenter != "oracle":
+            from samg.pipeline.masks import check_mask_name
+
+            check_mask_name(self.segmenter)
+        _require(math.isfinite(self.lr) and self.lr > 0, f"--lr must be a positive number, got {self.lr}")
+        for name in ("epochs", "batch_size", "frame_stack"):
+            _require(getattr(self, name) >= 1, f"--{name.replace('_', '-')} must be at least 1, got {getattr(self, name)}")
+        _require(self.seed >= 0, f"--seed must be at least 0, got {self.seed}")
+        _require(self.shift_pad >= 0, f"--shift-pad must be at least 0, got {self.shift_pad}")
+        _require(self.demos is None or self.demos >= 1, f"--demos must be at least 1, got {self.demos}")
+        _require(self.max_steps == -1 or self.max_steps >= 1, f"--max-steps must be -1 or at least 1, got {self.max_steps}")
+        _require(0 <= self.val_fraction < 1, f"--val-fraction must be in [0, 1), got {self.val_fraction}")
+        _require(
+            self.devices == "auto" or all(d.strip().lstrip("-").isdigit() for d in self.devices.split(",")),
+            f"--devices takes auto, a count or a comma list of device indices, got {self.devices!r}",
+        )
 
     @property
     def mask_source(self) -> str:
@@ -65,4 +85,27 @@ class BCConfig:
         path = run / "config.json"
         if not path.is_file():
             raise RunError(f"{run} is not a bc run (no config.json): train one with 'samg bc train'")
-        return cls.from_json(json.loads(path.read_text()))
+        values = read_json(path, "bc run config")
+        try:
+            return cls.from_json(values)
+        except (SamgError, KeyError, TypeError, AttributeError) as error:
+            reason = error if isinstance(error, SamgError) else f"{type(error).__name__}: {error}"
+            raise RunError(f"{path} is not a valid bc run config ({reason}): train the run again with 'samg bc train'") from None
+
+
+def read_json(path: Path, what: str) -> dict:
+    """A JSON object from a run's file, or one line saying why not."""
+    try:
+        values = json.loads(path.read_text())
+    except FileNotFoundError:
+        raise RunError(f"no {what} at {path}") from None
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as error:
+        raise RunError(f"{path} is not a readable {what} ({type(error).__name__}: {error})") from None
+    if not isinstance(values, dict):
+        raise RunError(f"{path} is not a readable {what} (a JSON object was expected)")
+    return values
+
+
+def _require(condition: bool, message: str) -> None:
+    if not condition:
+        raise SamgError(message)

@@ -1,10 +1,9 @@
 """Evaluation reports: `eval.md` (a table like the paper's Table 3), `success.png`, and the
 comparison of several runs."""
 
-import json
 from pathlib import Path
 
-from samg.il.config import RunError
+from samg.il.config import RunError, read_json
 
 
 def _cell(values: dict) -> str:
@@ -75,7 +74,14 @@ def load_eval(run: Path) -> dict:
     path = run / "eval" / "eval_info.json"
     if not path.is_file():
         raise RunError(f"{run} has no eval/eval_info.json: run 'samg eval {run}' first")
-    return json.loads(path.read_text())
+    info = read_json(path, "evaluation record")
+    aggregate = info.get("aggregate")
+    complete = isinstance(aggregate, dict) and all(
+        isinstance(v, dict) and {"success_rate", "ci95"} <= v.keys() for v in aggregate.values()
+    )
+    if not complete or not isinstance(info.get("policy_obs"), str):
+        raise RunError(f"{path} lacks the per-setting results: evaluate again with 'samg eval {run} --overwrite'")
+    return info
 
 
 def compare_runs(runs: list[Path]) -> tuple[list[str], list[list[str]]]:

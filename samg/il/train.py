@@ -8,15 +8,17 @@
 
 import json
 import time
-from dataclasses import replace
 from pathlib import Path
 
 import pytorch_lightning as pl
 import torch
+from pytorch_lightning.utilities.exceptions import MisconfigurationException
 
 from samg.il.config import BCConfig, RunError
 from samg.il.data import DemoDataModule
-from samg.il.policy import BCPolicy
+from samg.il.policy import BCPolicy, load_policy
+from samg.pipeline.store import DemoStore
+from samg.safe_load import safe_torch_load
 
 
 class _Throughput(pl.Callback):
@@ -45,25 +47,59 @@ class _Throughput(pl.Callback):
         self.samples += len(batch["action"])
 
 
-def _checkpoint_to_resume(config: BCConfig) -> Path | None:
+def checkpoint_to_resume(config: BCConfig) -> Path:
     last = config.out / "checkpoints" / "last.ckpt"
     if not last.is_file():
         raise RunError(f"nothing to resume in {config.out}: no checkpoints/last.ckpt")
-    def fixed(c: BCConfig) -> BCConfig:  # what a resume may change: how long to train
-        return replace(c, epochs=0, max_steps=0)
+    def fixed(c: BCConfig) -> dict:  # what a resume may change: how long to train (and where the run lies)
+        return {key: value for key, value in c.to_json().items() if key not in ("epochs", "max_steps", "out")}
 
     if fixed(BCConfig.load(config.out)) != fixed(config):
         raise RunError(f"{config.out} was trained with another config: resume with the same flags, or another --out")
+    # Lightning would read the checkpoint only after the frames are loaded, and with a traceback.
+    saved = safe_torch_load(last, "BC checkpoint", RunError)
+    if not isinstance(saved, dict) or not {"optimizer_states", "loops"} <= saved.keys():
+        raise RunError(f"{last} is not a checkpoint of 'samg bc train' to resume from: train again with another --out")
+    policy, plan = load_policy(last), DemoStore(config.data).plan
+    expected = {"frame_channels": 3 * config.frame_stack, "image_size": plan.image_size, "proprio_dim": plan.proprio_dim,
+                "action_dim": plan.action_dim, "encoder": config.encoder}  # fmt: skip
+    for name, value in expected.items():
+        if policy.hparams[name] != value:
+            raise RunError(f"{last} has {name} {policy.hparams[name]}, the store and flags need {value}: use another --out")
     return last
 
 
 def train_bc(config: BCConfig, resume: bool = False, progress: bool = True) -> Path:
     """Train, write the run directory, return it. `resume` continues from last.ckpt."""
-    checkpoint = _checkpoint_to_resume(config) if resume else None
+    if config.out.exists() and not config.out.is_dir():
+        raise RunError(f"--out {config.out} is a file, not a run directory")
+    checkpoint = checkpoint_to_resume(config) if resume else None
     if not resume and (config.out / "checkpoints").exists():
         raise RunError(f"{config.out} already holds a run: pass --resume, or another --out")
     pl.seed_everything(config.seed, workers=True, verbose=False)
-    data = DemoDataModule(config)
+    data = DemoDataModule(config)  # refuses missing chunks and mask sets before loading a frame
+    monitor = "val/loss" if len(data.val_episodes) else "train/loss_epoch"
+    checkpoints = pl.callbacks.ModelCheckpoint(
+        dirpath=config.out / "checkpoints", filename="best", monitor=monitor, mode="min", save_last=True
+    )
+    throughput = _Throughput()
+    try:
+        trainer = pl.Trainer(
+            max_epochs=config.epochs,
+            max_steps=config.max_steps,
+            accelerator=config.accelerator,
+            devices=config.devices,
+            default_root_dir=config.out,
+            logger=_loggers(config.out / "logs"),
+            callbacks=[checkpoints, throughput],
+            enable_progress_bar=progress,
+            enable_model_summary=False,
+            log_every_n_steps=10,
+            deterministic=False,
+        )
+    except (MisconfigurationException, TypeError, ValueError, RuntimeError) as error:  # e.g. gpu without one
+        reason = (str(error).splitlines() or [""])[0]
+        raise RunError(f"--accelerator {config.accelerator} --devices {config.devices}: {reason}") from None
     data.setup()
     plan = data.store.plan
     policy = BCPolicy(
@@ -80,24 +116,6 @@ def train_bc(config: BCConfig, resume: bool = False, progress: bool = True) -> P
     config.save(config.out / "config.json")
     (config.out / "demos.json").write_text(
         json.dumps({"task": plan.task, "episode_seeds": data.episode_seeds, "store": str(config.data)}) + "\n"
-    )
-    monitor = "val/loss" if data.val_set is not None else "train/loss_epoch"
-    checkpoints = pl.callbacks.ModelCheckpoint(
-        dirpath=config.out / "checkpoints", filename="best", monitor=monitor, mode="min", save_last=True
-    )
-    throughput = _Throughput()
-    trainer = pl.Trainer(
-        max_epochs=config.epochs,
-        max_steps=config.max_steps,
-        accelerator=config.accelerator,
-        devices=config.devices,
-        default_root_dir=config.out,
-        logger=_loggers(config.out / "logs"),
-        callbacks=[checkpoints, throughput],
-        enable_progress_bar=progress,
-        enable_model_summary=False,
-        log_every_n_steps=10,
-        deterministic=False,
     )
     started = time.perf_counter()
     trainer.fit(policy, datamodule=data, ckpt_path=checkpoint)

@@ -7,7 +7,7 @@ from PIL import Image, ImageDraw
 
 from samg.pipeline.masks import MaskSet, MasksError
 from samg.pipeline.quality import LOW_IOU, frame_metrics
-from samg.pipeline.store import DemoStore
+from samg.pipeline.store import DemoStore, require_chunks
 
 METRICS = ("iou", "precision", "recall", "low_iou_fraction")
 HEADERS = ("mean IoU", "precision", "recall", f"IoU < {LOW_IOU}")
@@ -26,16 +26,30 @@ def default_report_dir(store: DemoStore, name: str) -> Path:
     return store.path.with_name(f"{store.path.stem}_{name}_report")
 
 
-def write_report(store: DemoStore, name: str, out: Path | None = None, examples: int = 3) -> Path:
-    """report.md, examples.png (worst and median frames per setting) and iou.png in `out`."""
+REPORT_FILES = ("report.md", "examples.png", "iou.png")
+
+
+def write_report(
+    store: DemoStore, name: str, out: Path | None = None, examples: int = 3, overwrite: bool = False
+) -> Path:
+    """report.md, examples.png (worst and median frames per setting) and iou.png in `out`;
+    an earlier report there is replaced only with `overwrite`."""
     mask_set = MaskSet(store, name)
     attrs = mask_set.attrs
-    if "quality" not in attrs:
+    if not isinstance(attrs.get("quality"), dict):
         raise MasksError(f"masks {name!r} have no quality summary yet: finish 'samg segment --name {name}'")
     out = out or default_report_dir(store, name)
-    out.mkdir(parents=True, exist_ok=True)
+    if out.exists() and not out.is_dir():
+        raise MasksError(f"--out {out} is a file, not a directory")
+    if any((out / file).exists() for file in REPORT_FILES) and not overwrite:
+        raise MasksError(f"{out} already holds a report: pass --overwrite to replace it, or another --out")
     per_frame = {s: _frame_iou(mask_set, s) for s in attrs["quality"]}
-    _examples_grid(mask_set, per_frame, examples).save(out / "examples.png")
+    for setting, (steps, _) in per_frame.items():  # any example may be drawn: all their chunks, before a write
+        for key in (f"images/{setting}/rgb", "masks/gt"):
+            require_chunks(store.array(key), steps)
+    grid = _examples_grid(mask_set, per_frame, examples)  # decodes the frames it shows
+    out.mkdir(parents=True, exist_ok=True)
+    grid.save(out / "examples.png")
     _iou_plot(per_frame, out / "iou.png")
     (out / "report.md").write_text(_markdown(store, name, attrs))
     return out

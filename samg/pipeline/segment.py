@@ -43,6 +43,15 @@ class SegmentConfig:
     workers: int = 1
     overwrite: bool = False
 
+    def __post_init__(self):
+        if self.scheduler not in ("threads", "processes") and not self.scheduler.startswith("tcp://"):
+            raise SamgError(f"unknown scheduler {self.scheduler!r}: use threads, processes or tcp://HOST:PORT")
+        if self.workers < 1:
+            raise SamgError(f"--workers must be at least 1, got {self.workers}")
+        if self.episodes is not None and not 0 <= self.episodes[0] < self.episodes[1]:
+            raise SamgError(f"--episodes {self.episodes[0]}:{self.episodes[1]} is empty: START:STOP needs 0 <= START < STOP")
+        check_mask_name(self.name or self.segmenter.kind)  # before anything runs
+
     @property
     def mask_name(self) -> str:
         return check_mask_name(self.name or self.segmenter.kind)
@@ -211,17 +220,19 @@ def _run(blocks, store_path, name, task, config, progress, on_progress) -> list[
     if config.scheduler.startswith("tcp://"):
         from distributed import Client, as_completed
 
-        with Client(config.scheduler) as client:
+        try:
+            client = Client(config.scheduler, timeout=30)
+        except (OSError, TimeoutError) as error:
+            raise SamgError(f"cannot reach the dask scheduler at {config.scheduler} ({error})") from None
+        with client:
             for future in as_completed(client.compute(tasks)):
                 finished(future.result())
-    elif config.scheduler in ("threads", "processes"):
+    else:  # threads or processes (SegmentConfig checks)
         from dask.callbacks import Callback
 
         keys = {t.key for t in tasks}
         with Callback(posttask=lambda key, result, *_: finished(result) if key in keys else None):
             dask.compute(*tasks, scheduler=config.scheduler, num_workers=config.workers)
-    else:
-        raise SamgError(f"unknown scheduler {config.scheduler!r}: use threads, processes or tcp://HOST:PORT")
     return results
 
 

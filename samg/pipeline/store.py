@@ -13,7 +13,7 @@ attributes `episodes_committed` and `next_seed` are the commit point (zarr write
 file atomically). A store whose `complete` attribute is false is a run in progress.
 """
 
-import shutil
+import functools
 from collections.abc import Iterator
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -24,6 +24,7 @@ from zarr.codecs import ZstdCodec
 
 from samg import __version__
 from samg.errors import SamgError
+from samg.typecheck import check_field_types
 
 FORMAT_NAME = "samg.demos"
 FORMAT_VERSION = 2  # 2: rendered on the paper's benchmark (RL-ViGen / DMC-GB), see samg.benchmark
@@ -127,7 +128,9 @@ class StorePlan:
         values = {name: attrs[name] for name in cls.__dataclass_fields__}
         values["settings"] = tuple(values["settings"])
         values["mask_objects"] = tuple(values["mask_objects"])
-        return cls(**values)
+        plan = cls(**values)
+        check_field_types(plan, StoreError)
+        return plan
 
 
 @dataclass(frozen=True)
@@ -167,8 +170,11 @@ class DemoStore:
         self.path = Path(path)
         if not (self.path / "zarr.json").is_file():
             raise StoreError(f"no demo store at {self.path}: create one with 'samg collect TASK --out {self.path}'")
-        self.group = zarr.open_group(self.path, mode=mode)
-        attrs = self.group.attrs.asdict()
+        try:
+            self.group = zarr.open_group(self.path, mode=mode)
+            attrs = self.group.attrs.asdict()
+        except (ValueError, TypeError, KeyError, OSError, zarr.errors.BaseZarrError) as error:
+            raise StoreError(f"{self.path}/zarr.json is unreadable ({type(error).__name__}: {error})") from None
         if attrs.get("format") != FORMAT_NAME:
             raise StoreError(f"{self.path} is not a samg demo store (format {attrs.get('format')!r})")
         if attrs.get("format_version") == 1:
@@ -183,13 +189,19 @@ class DemoStore:
                 f"{self.path} has format_version {attrs.get('format_version')!r}; this samg "
                 f"({__version__}) reads version {FORMAT_VERSION}: use a matching samg release"
             )
-        self.plan = StorePlan.from_attrs(attrs)
+        try:
+            self.plan = StorePlan.from_attrs(attrs)
+            committed = attrs["episodes_committed"]
+        except (KeyError, TypeError) as error:
+            raise StoreError(f"{self.path} has incomplete attributes ({type(error).__name__}: {error})") from None
+        if type(committed) is not int or not 0 <= committed <= self.plan.episodes:
+            raise StoreError(f"{self.path} says {committed!r} episodes are committed, of {self.plan.episodes} planned")
 
     @classmethod
     def create(cls, path: str | Path, plan: StorePlan) -> "DemoStore":
         path = Path(path)
-        if path.exists():
-            shutil.rmtree(path)
+        if path.exists() and (not path.is_dir() or any(path.iterdir())):
+            raise StoreError(f"{path} exists and is not a demo store: choose another --out")
         group = zarr.open_group(path, mode="w")
         total = plan.episodes * plan.episode_length
         for spec in demo_arrays(plan):
@@ -255,10 +267,24 @@ class DemoStore:
         return self.read("meta/episode_success", slice(self.n_episodes))
 
     def array(self, key: str) -> zarr.Array:
+        """A stored array, of the shape and dtype the plan says (else every read would be wrong)."""
         try:
-            return self.group[key]
-        except KeyError:
-            raise StoreError(f"{self.path} has no array {key!r}") from None
+            array = self.group[key]
+        except (KeyError, ValueError, TypeError, zarr.errors.BaseZarrError):
+            raise StoreError(f"{self.path} has no readable array {key!r}: run 'samg info {self.path} --check'") from None
+        expected = self._expected.get(key)
+        if expected is not None and (array.shape, str(array.dtype)) != expected:
+            raise StoreError(
+                f"{key} has shape {array.shape} and dtype {array.dtype}, expected {expected[0]} and {expected[1]}: "
+                f"run 'samg info {self.path} --check'"
+            )
+        return array
+
+    @functools.cached_property
+    def _expected(self) -> dict[str, tuple[tuple[int, ...], str]]:
+        total = self.plan.episodes * self.plan.episode_length
+        expected = {spec.key: ((total, *spec.step_shape), spec.dtype) for spec in demo_arrays(self.plan)}
+        return expected | {key: ((self.plan.episodes,), dtype) for key, dtype in META_ARRAYS}
 
     def read(self, key: str, selection: TimeSelection = slice(None)) -> np.ndarray:
         """`key[selection]`, refusing missing and corrupt chunks (see `checked_read`)."""

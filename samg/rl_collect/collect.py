@@ -25,7 +25,7 @@ from samg.errors import SamgError
 from samg.workers import die_with_parent, one_render_thread
 from samg.pipeline.lock import StoreLock
 from samg.pipeline.store import DemoStore, StorePlan
-from samg.rl_collect.experts import Expert, load_expert
+from samg.rl_collect.experts import Expert, check_fits, load_expert
 from samg.rl_collect.rollout import EpisodeRollout, render_episode, rollout_episode
 
 
@@ -130,6 +130,7 @@ def plan_for(config: CollectConfig, expert: Expert) -> StorePlan:
     try:
         first = env.reset(config.seed)
         dims = (env.action_dim, first.state.shape[0], first.proprio.shape[0], first.sim_state.shape[0])
+        check_fits(expert, first.state, env.action_dim)
     finally:
         env.close()
     image_size = config.image_size or task.image_size

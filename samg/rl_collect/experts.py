@@ -17,7 +17,7 @@ import numpy as np
 
 from samg.errors import SamgError, UnknownNameError
 from samg.paths import samg_home
-from samg.rl_collect.mjrl_pickle import MlpPolicyWeights, load_mlp_policy
+from samg.rl_collect.mjrl_pickle import ExpertFormatError, MlpPolicyWeights, load_mlp_policy
 
 
 class ExpertUnavailableError(SamgError):
@@ -158,6 +158,8 @@ def load_expert(task: str, path: str | Path | None = None) -> DapgExpert:
     without pickle and needs no checksum table.
     """
     if path is not None and Path(path).suffix == ".npz":
+        if not Path(path).is_file():
+            raise ExpertUnavailableError(f"no expert file at {path}")
         data = Path(path).read_bytes()
         return DapgExpert(MlpPolicyWeights.load_npz(path), name=f"mlp/{Path(path).name}", sha256=sha256_of(data))
     expected = published_expert(task)
@@ -169,3 +171,14 @@ def load_expert(task: str, path: str | Path | None = None) -> DapgExpert:
         )
     data = _verified(source.read_bytes(), expected, str(source))
     return DapgExpert(load_mlp_policy(data), name=f"dapg/{expected.file_name}", sha256=expected.sha256)
+
+
+def check_fits(expert: Expert, state: np.ndarray, action_dim: int) -> None:
+    """One action from the task's first state, of the task's size: an expert of another
+    task (or a tampered one) is refused before a rollout starts."""
+    try:
+        action = np.asarray(expert.act(state))
+    except ValueError as error:
+        raise ExpertFormatError(f"expert {expert.name} does not take this task's {len(state)}-d state ({error})") from None
+    if action.shape != (action_dim,):
+        raise ExpertFormatError(f"expert {expert.name} gives actions of shape {action.shape}, the task takes ({action_dim},)")

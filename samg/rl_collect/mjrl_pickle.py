@@ -9,6 +9,7 @@ file stops the load with an error naming it.
 import io
 import pickle
 import warnings
+import zipfile
 from dataclasses import dataclass
 
 import numpy as np
@@ -142,6 +143,20 @@ class MlpPolicyWeights:
     log_std: np.ndarray
     nonlinearity: str
 
+    def __post_init__(self):
+        """Shapes that chain, a known nonlinearity: a tampered file is refused here, not mid-rollout."""
+        if self.nonlinearity not in ("tanh", "relu"):
+            raise ExpertFormatError(f"unknown nonlinearity {self.nonlinearity!r} (tanh or relu)")
+        if not len(self.weights) == len(self.biases) >= 1 or any(np.ndim(w) != 2 for w in self.weights):
+            raise ExpertFormatError("the policy needs one 2-d weight matrix and one bias per layer")
+        sizes = self.layer_sizes
+        chained = all(w.shape[1] == n for w, n in zip(self.weights, sizes[:-1], strict=True))
+        chained &= all(np.shape(b) == (w.shape[0],) for w, b in zip(self.weights, self.biases, strict=True))
+        chained &= np.shape(self.in_shift) == np.shape(self.in_scale) == (sizes[0],)
+        chained &= np.shape(self.out_shift) == np.shape(self.out_scale) == np.shape(self.log_std) == (sizes[-1],)
+        if not chained:
+            raise ExpertFormatError(f"the policy's array shapes do not chain (layers {sizes})")
+
     @property
     def layer_sizes(self) -> tuple[int, ...]:
         return (self.weights[0].shape[1], *(w.shape[0] for w in self.weights))
@@ -176,8 +191,10 @@ class MlpPolicyWeights:
                     log_std=arrays["log_std"],
                     nonlinearity=str(arrays["nonlinearity"]),
                 )
-        except (KeyError, ValueError, OSError) as error:
-            raise ExpertFormatError(f"{path} is not an MLP expert .npz ({error})") from None
+        except (KeyError, ValueError, OSError, EOFError, zipfile.BadZipFile) as error:
+            raise ExpertFormatError(f"{path} is not an MLP expert .npz ({type(error).__name__}: {error})") from None
+        except ExpertFormatError as error:
+            raise ExpertFormatError(f"{path}: {error}") from None
 
 
 def load_mlp_policy(data: bytes) -> MlpPolicyWeights:

@@ -9,12 +9,10 @@ checks every key (strict).
 
 import hashlib
 import json
-import pickle
 import shutil
 import tempfile
 import urllib.error
 import urllib.request
-import zipfile
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -23,6 +21,7 @@ import torch
 
 from samg.errors import SamgError, UnknownNameError
 from samg.paths import samg_home
+from samg.safe_load import safe_torch_load
 from samg.segmenter.backends import BACKENDS, build_backend
 
 
@@ -164,15 +163,16 @@ def file_sha256(path: Path) -> str:
 
 def read_state_dict(path: Path) -> dict[str, torch.Tensor]:
     """Tensors of a checkpoint file, without unpickling objects; unwraps {'state_dict': ...}."""
-    try:
-        if path.suffix == ".safetensors":
-            from safetensors.torch import load_file
+    if path.suffix == ".safetensors":
+        from safetensors import SafetensorError
+        from safetensors.torch import load_file
 
+        try:
             state = load_file(path)
-        else:
-            state = torch.load(path, map_location="cpu", weights_only=True)
-    except (RuntimeError, EOFError, pickle.UnpicklingError, zipfile.BadZipFile, ValueError, OSError) as error:
-        raise WeightsError(f"{path} is corrupt, truncated or not a weights file ({type(error).__name__}: {error})") from None
+        except (SafetensorError, OSError, ValueError) as error:
+            raise WeightsError(f"{path} is corrupt, truncated or not a weights file ({type(error).__name__}: {error})") from None
+    else:
+        state = safe_torch_load(path, "weights file", WeightsError)  # its refusals never advise weights_only=False
     for wrapper in ("state_dict", "model"):
         if isinstance(state, dict) and isinstance(state.get(wrapper), dict):
             state = state[wrapper]

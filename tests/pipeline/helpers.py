@@ -34,14 +34,17 @@ def synthetic_store(
     length: int = 20,
     size: int = 16,
     settings: tuple[str, ...] = ("train", "video_hard"),
+    action_dim: int = 2,
+    proprio_dim: int = 2,
 ) -> DemoStore:
     """A complete door-format store without simulation: two moving squares (object ids 1
-    and 2) on a background that differs per setting; chunks of `length` steps."""
+    and 2) on a background that differs per setting; chunks of `length` steps. With the
+    door's dimensions (action 28, proprio 24), a policy trained on it can be evaluated."""
     rng = np.random.default_rng(0)
     plan = StorePlan(
         task="door", env_id="synthetic", camera="vil_camera", image_size=size, settings=settings,
         episodes=episodes, episode_length=length, seed=0, keep_failures=True, expert="synthetic",
-        expert_sha256="-", mask_objects=("hand", "door"), action_dim=2, state_dim=3, proprio_dim=2,
+        expert_sha256="-", mask_objects=("hand", "door"), action_dim=action_dim, state_dim=3, proprio_dim=proprio_dim,
         sim_state_dim=4, benchmark={"name": "synthetic", "files": {}, "missing": []},
     )  # fmt: skip
     store = DemoStore.create(path, plan)
@@ -52,9 +55,9 @@ def synthetic_store(
             ids[t, 2:7, x : x + 5] = 1
             ids[t, size - 6 : size - 2, size - 6 - x // 2 : size - 2 - x // 2] = 2
         steps = {
-            "data/action": rng.normal(size=(length, 2)).astype(np.float32),
+            "data/action": rng.normal(size=(length, action_dim)).astype(np.float32),
             "data/state": rng.normal(size=(length, 3)).astype(np.float32),
-            "data/proprio": rng.normal(size=(length, 2)).astype(np.float32),
+            "data/proprio": rng.normal(size=(length, proprio_dim)).astype(np.float32),
             "data/reward": np.zeros(length, np.float32),
             "data/success": np.ones(length, bool),
             "data/sim_state": np.zeros((length, 4)),
