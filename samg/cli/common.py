@@ -36,19 +36,3 @@ def allow_missing_assets_option() -> bool:
     return typer.Option(
         False, "--allow-missing-assets", envvar="SAMG_ALLOW_MISSING_ASSETS", help=ALLOW_MISSING_ASSETS_HELP
     )
-
-
-def check_device(device: str) -> str:
-    """cpu, cuda, cuda:N or mps, and only one this machine has."""
-    import torch
-
-    kind, colon, index = device.partition(":")
-    if kind not in ("cpu", "cuda", "mps") or (colon and not (kind == "cuda" and index.isdigit())):
-        raise SamgError(f"--device takes cpu, cuda, cuda:N or mps, got {device!r}")
-    if kind == "cuda" and not torch.cuda.is_available():
-        raise SamgError(f"--device {device}: this machine has no CUDA device; use --device cpu")
-    if kind == "cuda" and colon and int(index) >= torch.cuda.device_count():
-        raise SamgError(f"--device {device}: this machine has {torch.cuda.device_count()} CUDA device(s)")
-    if kind == "mps" and not torch.backends.mps.is_available():
-        raise SamgError("--device mps: not available on this machine; use --device cpu")
-    return device

@@ -7,8 +7,9 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from samg.cli.common import allow_missing_assets_option, console, one_line_errors
-from samg.errors import SamgError
+from samg.errors import SamgError, UnknownNameError
 
+RUN_SEGMENTERS = ("oracle", "samg", "none")
 bc_app = typer.Typer(help="Behaviour cloning on (masked) demo frames.", no_args_is_help=True)
 
 
@@ -56,16 +57,25 @@ def bc_train(
     console.print(f"trained {run}: {(run / 'training.json').read_text().strip()}")
 
 
+MAX_SEEDS = 100_000  # per setting; the paper evaluates 100
+
+
 def _parse_seeds(text: str | None) -> tuple[int, ...] | None:
     if text is None:
         return None
     try:
         if ":" in text:
-            start, stop = text.split(":")
-            return tuple(range(int(start), int(stop)))
-        return tuple(int(s) for s in text.split(","))
+            start, stop = (int(part) for part in text.split(":"))
+            seeds = range(start, stop)
+        else:
+            seeds = [int(s) for s in text.split(",")]
     except ValueError:
         raise SamgError(f"--seeds takes START:STOP or a comma list, got {text!r}") from None
+    if not seeds:
+        raise SamgError(f"--seeds {text} is empty: START:STOP needs START below STOP")
+    if min(seeds) < 0 or len(seeds) > MAX_SEEDS:
+        raise SamgError(f"--seeds {text}: seeds are non-negative, at most {MAX_SEEDS} of them")
+    return tuple(seeds)
 
 
 @one_line_errors
@@ -82,6 +92,7 @@ def eval_command(
     workers: int = typer.Option(1, min=1, help="Rollout processes."),
     videos: int = typer.Option(3, min=0, help="Episodes per setting recorded as MP4 (raw | mask | masked)."),
     out: Path | None = typer.Option(None, help="Output directory (default RUN/eval; compare: eval_compare.md)."),
+    overwrite: bool = typer.Option(False, "--overwrite", help="Replace an earlier evaluation (or comparison) in --out."),
     allow_missing_assets: bool = allow_missing_assets_option(),
 ) -> None:
     """Roll a trained policy out live in each setting; `samg eval compare RUN...` tabulates runs."""
@@ -89,7 +100,7 @@ def eval_command(
 
     allow_missing(allow_missing_assets)
     if runs[0] == Path("compare"):
-        _compare(runs[1:], out or Path("eval_compare.md"))
+        _compare(runs[1:], out or Path("eval_compare.md"), overwrite)
         return
     if len(runs) != 1:
         raise SamgError("samg eval takes one RUN (or: samg eval compare RUN_A RUN_B ...)")
@@ -108,6 +119,7 @@ def eval_command(
         workers=workers,
         videos=videos,
         out=out,
+        overwrite=overwrite,
     )
     columns = (TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(),
                TextColumn("success {task.fields[rate]}"), TimeElapsedColumn(), TimeRemainingColumn())  # fmt: skip
@@ -134,11 +146,15 @@ def eval_command(
     console.print(f"wrote {config.out_dir}/eval_info.json, eval.md, success.png, videos/")
 
 
-def _compare(runs: list[Path], out: Path) -> None:
+def _compare(runs: list[Path], out: Path, overwrite: bool) -> None:
     from samg.il.report import compare_runs, write_comparison
 
     if not runs:
         raise SamgError("samg eval compare needs at least one RUN")
+    if out.is_dir():
+        raise SamgError(f"--out {out} is a directory: give the comparison's file name")
+    if out.exists() and not overwrite:
+        raise SamgError(f"{out} exists: pass --overwrite to replace it, or another --out")
     header, rows = compare_runs(runs)
     table = Table(title="success rate [95% interval]")
     for column in header:
@@ -175,15 +191,25 @@ def run_command(
     allow_missing(allow_missing_assets)
     from samg.envs import get_task
     from samg.il.config import BCConfig
-    from samg.il.evaluate import EvalConfig, evaluate
-    from samg.il.train import train_bc
+    from samg.il.evaluate import EvalConfig, check_output, evaluate
+    from samg.il.train import checkpoint_to_resume, train_bc
     from samg.pipeline.segment import SegmentConfig, segment_store
     from samg.rl_collect.collect import CollectConfig, collect
     from samg.segmenter.factory import SegmenterConfig
 
     spec = get_task(task)
+    if segmenter not in RUN_SEGMENTERS:
+        raise UnknownNameError("segmenter", segmenter, RUN_SEGMENTERS)
     workers = workers or os.cpu_count() or 1
     store_path = data / f"{spec.name}_{episodes}.zarr"
+    obs = "raw" if segmenter == "none" else "masked"
+    run = out / f"{spec.name}_{obs if obs == 'raw' else segmenter}_s{seed}"
+    config = BCConfig(data=store_path, out=run, obs=obs, segmenter=segmenter if obs == "masked" else "oracle",
+                      epochs=epochs, seed=seed)  # fmt: skip
+    resume = (run / "checkpoints" / "last.ckpt").is_file()
+    if resume:
+        checkpoint_to_resume(config)  # refuses a run of other flags before collecting
+    check_output(run / "eval", overwrite=False)
     console.print(f"[bold]1/4 collect[/] {episodes} {spec.name} demos -> {store_path}")
     collect(
         CollectConfig(
@@ -196,12 +222,8 @@ def run_command(
         segment_store(SegmentConfig(store_path, SegmenterConfig(kind="samg")))
     else:
         console.print(f"[bold]2/4 segment[/] skipped: {segmenter} needs no stored masks")
-    obs = "raw" if segmenter == "none" else "masked"
-    run = out / f"{spec.name}_{obs if obs == 'raw' else segmenter}_s{seed}"
     console.print(f"[bold]3/4 bc train[/] {epochs} epochs -> {run}")
-    config = BCConfig(data=store_path, out=run, obs=obs, segmenter=segmenter if obs == "masked" else "oracle",
-                      epochs=epochs, seed=seed)  # fmt: skip
-    train_bc(config, resume=(run / "checkpoints" / "last.ckpt").is_file())
+    train_bc(config, resume=resume)
     console.print(f"[bold]4/4 eval[/] {eval_episodes} episodes in each setting")
     info = evaluate(EvalConfig(run=run, episodes=eval_episodes, workers=workers, videos=1))
     rates = ", ".join(f"{s} {v['success_rate']:.2f}" for s, v in info["aggregate"].items())

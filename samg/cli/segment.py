@@ -32,6 +32,14 @@ def _backend(name: str, role: str) -> str:
     return name
 
 
+def _dtype(name: str) -> str:
+    from samg.segmenter.factory import DTYPES
+
+    if name not in DTYPES:
+        raise UnknownNameError("dtype", name, DTYPES)
+    return name
+
+
 @one_line_errors
 def segment_command(
     store: Path = typer.Argument(..., help="A demo store (.zarr) from `samg collect`."),
@@ -82,7 +90,7 @@ def segment_command(
         ),
         adapt=not no_adapt,
         device=device,
-        dtype=dtype,
+        dtype=_dtype(dtype),
         prompts_root=prompts,
         random_weights=random_weights,
         tiny=tiny,
@@ -139,6 +147,7 @@ def report_command(
     name: str = typer.Option(..., help="Name of the mask set."),
     out: Path | None = typer.Option(None, help="Directory (default: STORE's folder, <task>_<name>_report)."),
     examples: int = typer.Option(3, min=1, help="Frames per setting in the grid: the worst, then a median one."),
+    overwrite: bool = typer.Option(False, "--overwrite", help="Replace an earlier report in --out."),
 ) -> None:
     """Write report.md, examples.png and iou.png for a mask set."""
     from samg.pipeline.masks import MaskSet
@@ -146,6 +155,6 @@ def report_command(
     from samg.pipeline.store import DemoStore
 
     demo_store = DemoStore(store)
-    directory = write_report(demo_store, name, out, examples)
+    directory = write_report(demo_store, name, out, examples, overwrite)
     console.print(quality_table(MaskSet(demo_store, name).attrs["quality"], f"mask quality of {name!r}"))
     console.print(f"wrote {directory / 'report.md'}, examples.png, iou.png")

@@ -15,12 +15,14 @@ import torch
 from samg.benchmark.assets import benchmark_assets
 from samg.envs import SETTING_NAMES, FrameRenderer, get_task, make_env
 from samg.envs.appearance import files_of
-from samg.il.config import BCConfig, RunError
+from samg.errors import UnknownNameError
+from samg.il.config import BCConfig, RunError, read_json
 from samg.il.rollout import EpisodeResult, run_episode
 from samg.segmenter.factory import SegmenterConfig, make_segmenter
 from samg.workers import die_with_parent, one_render_thread
 
 EVAL_SEED_START = 1_000_000  # far from collection seeds (0, 1, 2, ...)
+EVAL_FILES = ("eval_info.json", "eval.md", "success.png")  # and videos/*.mp4
 
 
 @dataclass(frozen=True)
@@ -36,6 +38,18 @@ class EvalConfig:
     videos: int = 3  # recorded episodes per setting
     out: Path | None = None  # default: RUN/eval
     prompts_root: Path = Path("configs/prompts")
+    overwrite: bool = False  # replace an earlier evaluation in `out_dir` (default: refuse)
+
+    def __post_init__(self):
+        unknown = [s for s in self.settings if s not in SETTING_NAMES]
+        if not self.settings or unknown:
+            raise UnknownNameError("setting", unknown[0] if unknown else "", SETTING_NAMES)
+        for name, least in (("episodes", 1), ("workers", 1), ("videos", 0)):
+            if getattr(self, name) < least:
+                raise RunError(f"--{name} must be at least {least}, got {getattr(self, name)}")
+        if self.seeds is not None:
+            if not self.seeds or min(self.seeds) < 0 or len(set(self.seeds)) != len(self.seeds):
+                raise RunError(f"--seeds must be distinct non-negative seeds, at least one; got {self.seeds[:5]}")
 
     @property
     def out_dir(self) -> Path:
@@ -62,8 +76,14 @@ def live_segmenter_config(
         from samg.pipeline.masks import MaskSet
         from samg.pipeline.store import DemoStore
 
-        described = MaskSet(DemoStore(train.data), name).attrs["segmenter"]
-        config = SegmenterConfig.from_description(described, prompts_root=prompts_root)
+        mask_set = MaskSet(DemoStore(train.data), name)
+        try:
+            config = SegmenterConfig.from_description(mask_set.attrs["segmenter"], prompts_root=prompts_root)
+        except (KeyError, TypeError, AttributeError) as error:
+            raise RunError(
+                f"masks {name!r} of {train.data} do not describe their segmenter ({type(error).__name__}: {error}): "
+                f"segment again with 'samg segment {train.data} --name {name} --overwrite'"
+            ) from None
     if switches:
         if config.kind != "samg":
             raise RunError(f"--{next(iter(switches)).replace('_', '-')} applies to SAM-G masks, not to {config.kind}")
@@ -109,16 +129,25 @@ def _init_worker(run: Path, segmenter_config: SegmenterConfig, in_subprocess: bo
     from samg.il.train import best_checkpoint
 
     train = BCConfig.load(run)
-    task = get_task(json.loads((run / "demos.json").read_text())["task"])
-    env = make_env(task)
+    task = get_task(demos_record(run)["task"])
     policy = load_policy(best_checkpoint(run))
+    env = make_env(task)
+    _worker.update(env=env, policy=policy, frame_stack=train.frame_stack)
+    expected = {"frame_channels": 3 * train.frame_stack, "proprio_dim": task.proprio_dim, "action_dim": env.action_dim}
+    for name, value in expected.items():
+        if policy.hparams[name] != value:
+            raise RunError(f"the checkpoint of {run} has {name} {policy.hparams[name]}, its task and config need {value}")
     _worker.update(
-        env=env,
         renderer=FrameRenderer(task, env.model, policy.hparams.image_size),
-        policy=policy,
         segmenter=make_segmenter(task.name, segmenter_config),
-        frame_stack=train.frame_stack,
     )
+
+
+def _close_worker() -> None:
+    for name in ("renderer", "env"):
+        if name in _worker:
+            _worker[name].close()
+    _worker.clear()
 
 
 def _episode(setting: str, seed: int, record: bool) -> EpisodeResult:
@@ -129,12 +158,42 @@ def _episode(setting: str, seed: int, record: bool) -> EpisodeResult:
 # ---- orchestration --------------------------------------------------------------------------
 
 
+def demos_record(run: Path) -> dict:
+    """RUN/demos.json: the task and the seeds of the demos the policy learned from."""
+    demos = read_json(run / "demos.json", "demos record of a bc run")
+    seeds = demos.get("episode_seeds")
+    if not isinstance(demos.get("task"), str) or not isinstance(seeds, list) or not all(type(s) is int for s in seeds):
+        raise RunError(f"{run / 'demos.json'} lacks the task or its episode_seeds: train the run again with 'samg bc train'")
+    get_task(demos["task"])
+    return demos
+
+
+def check_output(out: Path, overwrite: bool) -> bool:
+    """Whether `out` holds an earlier evaluation to replace; refused unless `overwrite`."""
+    if out.exists() and not out.is_dir():
+        raise RunError(f"--out {out} is a file, not a directory")
+    if (out / "eval_info.json").exists() and not overwrite:
+        raise RunError(f"{out} already holds an evaluation: pass --overwrite to replace it, or --out DIR to keep both")
+    return (out / "eval_info.json").exists()
+
+
+def _remove_evaluation(out: Path) -> None:
+    """The earlier evaluation's files, and only those: none of them mixes with the new one."""
+    for name in EVAL_FILES:
+        (out / name).unlink(missing_ok=True)
+    for video in (out / "videos").glob("*.mp4"):
+        video.unlink()
+
+
 def evaluate(config: EvalConfig, on_episode: Callable[[EpisodeResult], None] | None = None) -> dict:
+    """Everything is read and checked (run files, checkpoint, segmenter, output folder) in
+    this process before the first rollout or write."""
     train = BCConfig.load(config.run)
     from samg.il.train import best_checkpoint
 
+    replacing = check_output(config.out_dir, config.overwrite)
     checkpoint = best_checkpoint(config.run)
-    demos = json.loads((config.run / "demos.json").read_text())
+    demos = demos_record(config.run)
     demo_seeds = set(demos["episode_seeds"])
     seeds = config.episode_seeds()
     overlap = sorted(demo_seeds & set(seeds))
@@ -146,6 +205,13 @@ def evaluate(config: EvalConfig, on_episode: Callable[[EpisodeResult], None] | N
     benchmark = benchmark_assets().record(files_of(get_task(demos["task"])))  # refuses missing files early
     jobs = [(s, seed, i < config.videos) for s in config.settings for i, seed in enumerate(seeds)]
     out = config.out_dir
+    try:
+        _init_worker(config.run, segmenter_config, in_subprocess=False)  # checks policy and segmenter here
+    except BaseException:
+        _close_worker()
+        raise
+    if replacing:
+        _remove_evaluation(out)
     (out / "videos").mkdir(parents=True, exist_ok=True)
     results: list[EpisodeResult] = []
 
@@ -158,15 +224,13 @@ def evaluate(config: EvalConfig, on_episode: Callable[[EpisodeResult], None] | N
             on_episode(result)
 
     if config.workers <= 1:
-        _init_worker(config.run, segmenter_config, in_subprocess=False)
         try:
             for job in jobs:
                 finished(_episode(*job))
         finally:
-            _worker.pop("renderer").close()
-            _worker.pop("env").close()
-            _worker.clear()
+            _close_worker()
     else:
+        _close_worker()
         context = multiprocessing.get_context("spawn")  # GL contexts do not survive fork
         init = (config.run, segmenter_config, True)
         with ProcessPoolExecutor(config.workers, mp_context=context, initializer=_init_worker, initargs=init) as pool:

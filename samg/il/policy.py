@@ -148,11 +148,15 @@ class BCPolicy(pl.LightningModule):
 def load_policy(checkpoint: Path, device: str = "cpu") -> BCPolicy:
     """A policy from a Lightning checkpoint, read with `weights_only=True` (no code runs)."""
     from samg.il.config import RunError
+    from samg.safe_load import safe_torch_load
 
+    saved = safe_torch_load(checkpoint, "BC checkpoint", RunError, device)
+    if not isinstance(saved, dict) or not isinstance(saved.get("hyper_parameters"), dict):
+        raise RunError(f"{checkpoint} is not a checkpoint of 'samg bc train' (no hyper_parameters)")
     try:
-        saved = torch.load(checkpoint, map_location=device, weights_only=True)
-    except (RuntimeError, OSError, EOFError) as error:
-        raise RunError(f"{checkpoint} is not a readable checkpoint ({type(error).__name__}: {error})") from None
-    policy = BCPolicy(**saved["hyper_parameters"])
-    policy.load_state_dict(saved["state_dict"])
+        policy = BCPolicy(**saved["hyper_parameters"])
+        policy.load_state_dict(saved.get("state_dict", {}))
+    except (TypeError, ValueError, KeyError, RuntimeError) as error:  # RuntimeError: missing keys, shapes
+        reason = (str(error).splitlines() or [""])[0][:200]
+        raise RunError(f"{checkpoint} does not hold a BC policy samg can build ({type(error).__name__}: {reason})") from None
     return policy.to(device).eval()

@@ -1,0 +1,584 @@
+"""Broken and hostile inputs (issue 16). Every command that reads a user's file, given a
+missing, empty, truncated, foreign or tampered one, exits non-zero with exactly one line on
+stderr and no traceback, names what is wrong, and leaves every input byte-identical."""
+
+import hashlib
+import json
+import os
+import shutil
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+from typer.testing import CliRunner
+
+from samg.cli import app
+from samg.il.config import BCConfig
+from samg.il.train import train_bc
+from samg.pipeline.segment import SegmentConfig, segment_store
+from samg.segmenter.backends import build_backend
+from samg.segmenter.factory import SegmenterConfig
+from tests.pipeline.helpers import random_expert_file, synthetic_store
+
+runner = CliRunner()
+ENV = {"COLUMNS": "200"}
+PROMPTS = Path(__file__).resolve().parents[2] / "configs" / "prompts"
+IMAGE_CHUNK = "images/train/rgb/c/1/0/0/0"  # steps 20-39 of the synthetic store
+
+
+class Foreign:
+    """Pickled by reference to a function outside the file: loading it would call that code."""
+
+    def __reduce__(self):
+        return (os.getcwd, ())
+
+
+@dataclass(frozen=True)
+class Inputs:
+    store: Path  # a door-shaped synthetic store with 'oracle' masks
+    run: Path  # a BC run trained on it for one step
+    expert: Path  # an MLP expert (.npz)
+    weights: Path  # a tiny efficientvit-l1 state dict
+    student: Path  # a student file from `samg distill`'s writer
+    prompts: Path  # the repository's prompts
+
+
+@pytest.fixture(scope="module")
+def pristine(tmp_path_factory) -> Inputs:
+    root = tmp_path_factory.mktemp("pristine")
+    store = synthetic_store(root / "door.zarr", episodes=3, length=20, action_dim=28, proprio_dim=24).path
+    segment_store(SegmentConfig(store, SegmenterConfig(kind="oracle")))
+    run = train_bc(
+        BCConfig(data=store, out=root / "run", epochs=1, batch_size=8, accelerator="cpu", max_steps=1), progress=False
+    )
+    weights = root / "l1.pt"
+    torch.save(build_backend("efficientvit-l1", tiny=True).model.state_dict(), weights)
+    from tests.distill.helpers import student_file
+
+    return Inputs(store, run, random_expert_file(root), weights, student_file(root / "student.safetensors"), PROMPTS)
+
+
+# ---- ways to break a file ------------------------------------------------------------------
+
+
+def _truncate(path: Path) -> None:
+    path.write_bytes(path.read_bytes()[: max(1, path.stat().st_size // 2)])
+
+
+def _flip_byte(path: Path) -> None:
+    data = bytearray(path.read_bytes())
+    data[len(data) // 2] ^= 0xFF
+    path.write_bytes(bytes(data))
+
+
+def _edit_json(path: Path, change: Callable[[dict], None]) -> None:
+    values = json.loads(path.read_text())
+    change(values)
+    path.write_text(json.dumps(values))
+
+
+def _replace(path: Path, data: bytes) -> None:
+    """A new file at `path`: the pristine copies are hard links and must not change."""
+    path.unlink(missing_ok=True)
+    path.write_bytes(data)
+
+
+def _foreign_pickle(path: Path) -> None:
+    path.unlink(missing_ok=True)
+    torch.save({"state_dict": Foreign()}, path)
+
+
+def _torch_file(path: Path, value) -> None:
+    path.unlink(missing_ok=True)
+    torch.save(value, path)
+
+
+def _reshaped_weights(path: Path) -> None:
+    state = torch.load(path, weights_only=True)
+    first = next(iter(state))
+    state[first] = torch.zeros(3, 1)
+    _torch_file(path, state)
+
+
+def _png(pixels: np.ndarray) -> bytes:
+    import io
+
+    from PIL import Image
+
+    buffer = io.BytesIO()
+    Image.fromarray(pixels).save(buffer, format="PNG")
+    return buffer.getvalue()
+
+
+def _chunk_meta(store: Path, key: str, change: Callable[[dict], None]) -> None:
+    meta = store / key / "zarr.json"
+    _edit_json(meta, change)
+
+
+def _store_attrs(store: Path, change: Callable[[dict], None]) -> None:
+    _edit_json(store / "zarr.json", lambda meta: change(meta["attributes"]))
+
+
+# ---- the inputs each case works on: fresh copies, so nothing leaks between cases ------------
+
+
+def _copy(source: Path, target: Path, link: bool = False) -> Path:
+    if source.is_dir():
+        shutil.copytree(source, target, copy_function=os.link if link else shutil.copy2)
+    else:
+        shutil.copy2(source, target)
+    return target
+
+
+def _digest(path: Path, outputs: tuple[str, ...] = ()) -> dict[str, str] | str | None:
+    """sha256 of a file, or of every file under a folder but its `outputs` subfolders."""
+    if path.is_file():
+        return hashlib.sha256(path.read_bytes()).hexdigest()
+    if not path.is_dir():
+        return None
+    files = [f for f in sorted(path.rglob("*")) if f.is_file() and not any(f.is_relative_to(path / o) for o in outputs)]
+    return {str(f.relative_to(path)): hashlib.sha256(f.read_bytes()).hexdigest() for f in files}
+
+
+def _refused(args: list[str], inputs: list[Path], expect: str, outputs: tuple[str, ...] = ()) -> None:
+    """Non-zero exit, one line on stderr naming `expect`, no traceback, inputs unchanged
+    (but for their `outputs` subfolders: what the command writes inside an input)."""
+    before = {path: _digest(path, outputs) for path in inputs}
+    result = runner.invoke(app, [str(a) for a in args], env=ENV)
+    lines = result.stderr.strip().splitlines()
+    assert result.exit_code != 0, result.output
+    assert result.exception is None or isinstance(result.exception, SystemExit), repr(result.exception)
+    assert len(lines) == 1 and lines[0].startswith("error: "), result.stderr
+    assert "Traceback" not in result.output and "weights_only=False" not in result.output
+    assert expect in lines[0], lines[0]
+    assert {path: _digest(path, outputs) for path in inputs} == before
+
+
+# ---- the demo store: info, bc train, segment, report, collect --------------------------------
+
+STORE_BREAKS: dict[str, tuple[Callable[[Path], None], str]] = {
+    "missing": (lambda s: shutil.rmtree(s), "no demo store at"),
+    "empty": (lambda s: (shutil.rmtree(s), s.mkdir()), "no demo store at"),
+    "a-file": (lambda s: (shutil.rmtree(s), s.write_text("not a store\n")), "no demo store at"),
+    "truncated-metadata": (lambda s: _truncate(s / "zarr.json"), "zarr.json is unreadable"),
+    "foreign-format": (lambda s: _store_attrs(s, lambda a: a.update(format="diffusion_policy")), "is not a samg demo store"),
+    "old-version": (lambda s: _store_attrs(s, lambda a: a.update(format_version=1)), "former visual settings"),
+    "missing-key": (lambda s: _store_attrs(s, lambda a: a.pop("episode_length")), "incomplete attributes"),
+    "wrong-type": (lambda s: _store_attrs(s, lambda a: a.update(episode_length="20")), "episode_length must be int"),
+    "missing-array": (lambda s: shutil.rmtree(s / "images/train/rgb"), "no readable array 'images/train/rgb'"),
+    "wrong-shape": (
+        lambda s: _chunk_meta(s, "images/train/rgb", lambda m: m.update(shape=[60, 8, 8, 3])),
+        "images/train/rgb has shape (60, 8, 8, 3)",
+    ),
+    "missing-chunk": (
+        lambda s: (s / IMAGE_CHUNK).unlink(),
+        "images/train/rgb: chunk 1 (steps 20-39) is missing",
+    ),
+    "corrupt-chunk": (lambda s: _flip_byte(s / IMAGE_CHUNK), "images/train/rgb: chunk 1 (steps 20-39) is corrupt"),
+}
+
+
+def _store_commands(store: Path, scratch: Path) -> dict[str, list]:
+    return {
+        "info": ["info", store, "--check"],
+        "bc-train": ["bc", "train", "--data", store, "--out", scratch / "new_run", "--accelerator", "cpu"],
+        "segment": ["segment", store, "--segmenter", "oracle", "--name", "fresh", "--workers", "1"],
+        "report": ["report", store, "--name", "oracle", "--out", scratch / "report"],
+    }
+
+
+@pytest.mark.parametrize("command", ["info", "bc-train", "segment", "report"])
+@pytest.mark.parametrize("variant", list(STORE_BREAKS))
+def test_a_broken_store(pristine, tmp_path, command, variant):
+    store = _copy(pristine.store, tmp_path / "door.zarr")
+    breaks, expect = STORE_BREAKS[variant]
+    breaks(store)
+    # Segmentation decodes a block's frames just before masking them: at a corrupt chunk it
+    # stops there, the blocks done before it kept (a re-run resumes). Anything else is
+    # refused before a mask set is made.
+    masks_written = ("masks/fresh",) if (command, variant) == ("segment", "corrupt-chunk") else ()
+    _refused(_store_commands(store, tmp_path)[command], [store], expect, outputs=masks_written)
+    assert not (tmp_path / "new_run").exists() and not (tmp_path / "report").exists()
+    assert masks_written or not (store / "masks" / "fresh").exists()
+
+
+@pytest.mark.parametrize(
+    "variant, expect",
+    [("corrupt-mask-chunk", "masks/oracle/train: chunk 1 (steps 20-39) is corrupt"), ("no-mask-set", "no masks named")],
+)
+def test_a_broken_mask_set(pristine, tmp_path, variant, expect):
+    store = _copy(pristine.store, tmp_path / "door.zarr")
+    if variant == "no-mask-set":
+        shutil.rmtree(store / "masks" / "oracle")
+    else:
+        _flip_byte(store / "masks/oracle/train/c/1/0/0")
+    _refused(["report", store, "--name", "oracle", "--out", tmp_path / "report"], [store], expect)
+    training = ["bc", "train", "--data", store, "--segmenter", "oracle-masks", "--out", tmp_path / "run"]
+    if variant == "no-mask-set":
+        _refused(training, [store], "no masks named 'oracle-masks'")
+
+
+@pytest.mark.parametrize(
+    "variant, expect",
+    [("a-file", "exists and is not a demo store"), ("a-folder-of-other-files", "exists and is not a demo store"),
+     ("truncated-metadata", "zarr.json is unreadable"), ("another-plan", "was collected with other settings")],
+)  # fmt: skip
+def test_collect_into_a_broken_store(pristine, tmp_path, variant, expect):
+    out = tmp_path / "door.zarr"
+    if variant == "a-file":
+        out.write_text("my notes\n")
+    elif variant == "a-folder-of-other-files":
+        out.mkdir()
+        (out / "thesis.tex").write_text("\\section{}\n")
+    else:
+        _copy(pristine.store, out)
+        if variant == "truncated-metadata":
+            _truncate(out / "zarr.json")
+    args = ["collect", "door", "--episodes", "1", "--out", out, "--settings", "train", "--workers", "1",
+            "--image-size", "16", "--keep-failures", "--expert", pristine.expert]  # fmt: skip
+    _refused(args, [out, pristine.expert], expect)
+
+
+# ---- a run folder: eval, eval compare, bc train --resume ------------------------------------
+
+RUN_BREAKS: dict[str, tuple[Callable[[Path], None], str]] = {
+    "missing": (lambda r: shutil.rmtree(r), "no config.json"),
+    "empty": (lambda r: (shutil.rmtree(r), r.mkdir()), "no config.json"),
+    "config-empty": (lambda r: _replace(r / "config.json", b""), "config.json is not a readable bc run config"),
+    "config-truncated": (lambda r: _replace(r / "config.json", (r / "config.json").read_bytes()[:40]), "not a readable"),
+    "config-binary": (lambda r: _replace(r / "config.json", b"\x80\x04\x95\xff"), "not a readable bc run config"),
+    "config-a-list": (lambda r: _replace(r / "config.json", b"[1, 2]"), "a JSON object was expected"),
+    "config-missing-key": (
+        lambda r: _replace(r / "config.json", json.dumps({"out": "x"}).encode()), "not a valid bc run config"
+    ),
+    "config-wrong-type": (
+        lambda r: _replace(r / "config.json", (r / "config.json").read_bytes().replace(b'"epochs": 1', b'"epochs": "1"')),
+        "epochs must be int",
+    ),
+    "demos-missing": (lambda r: (r / "demos.json").unlink(), "no demos record"),
+    "demos-truncated": (lambda r: _replace(r / "demos.json", b'{"task": "do'), "demos.json is not a readable"),
+    "demos-wrong-keys": (lambda r: _replace(r / "demos.json", b'{"task": "door"}'), "lacks the task or its episode_seeds"),
+    "demos-unknown-task": (
+        lambda r: _replace(r / "demos.json", b'{"task": "drawer", "episode_seeds": [0]}'), "unknown task 'drawer'"
+    ),
+    "no-checkpoint": (lambda r: shutil.rmtree(r / "checkpoints"), "has no checkpoint"),
+    "checkpoint-empty": (lambda r: _replace(r / "checkpoints/best.ckpt", b""), "best.ckpt is corrupt, truncated"),
+    "checkpoint-truncated": (
+        lambda r: _replace(r / "checkpoints/best.ckpt", (r / "checkpoints/best.ckpt").read_bytes()[:5000]), "corrupt, truncated"
+    ),
+    "checkpoint-text": (lambda r: _replace(r / "checkpoints/best.ckpt", b"hello\n"), "best.ckpt is corrupt, truncated"),
+    "checkpoint-foreign-pickle": (lambda r: _foreign_pickle(r / "checkpoints/best.ckpt"), "is refused: it names posix.getcwd"),
+    "checkpoint-wrong-keys": (
+        lambda r: _torch_file(r / "checkpoints/best.ckpt", {"weights": torch.zeros(3)}), "not a checkpoint of 'samg bc train'"
+    ),
+    "checkpoint-wrong-shapes": (
+        lambda r: _torch_file(r / "checkpoints/best.ckpt", _reshaped_checkpoint(r)), "does not hold a BC policy"
+    ),
+    "checkpoint-of-another-task": (
+        lambda r: _torch_file(r / "checkpoints/best.ckpt", _checkpoint_for(r, proprio_dim=5)), "proprio_dim 5"
+    ),
+}
+
+
+def _reshaped_checkpoint(run: Path) -> dict:
+    saved = torch.load(run / "checkpoints/best.ckpt", weights_only=True)
+    saved["hyper_parameters"]["action_dim"] = 3  # the head's weights no longer fit
+    return saved
+
+
+def _checkpoint_for(run: Path, **hyper_parameters) -> dict:
+    """A consistent policy of other dimensions."""
+    from samg.il.policy import BCPolicy
+
+    saved = torch.load(run / "checkpoints/best.ckpt", weights_only=True)
+    values = {**saved["hyper_parameters"], **hyper_parameters}
+    stats = {k: [0.0] * (values["proprio_dim"] if "proprio" in k else values["action_dim"]) for k in values["normalizer"]}
+    values["normalizer"] = stats
+    return {**saved, "hyper_parameters": values, "state_dict": BCPolicy(**values).state_dict()}
+
+
+@pytest.mark.parametrize("variant", list(RUN_BREAKS))
+def test_eval_of_a_broken_run(pristine, tmp_path, variant):
+    run = _copy(pristine.run, tmp_path / "run", link=True)
+    breaks, expect = RUN_BREAKS[variant]
+    breaks(run)
+    args = ["eval", run, "--episodes", "1", "--settings", "train", "--videos", "0"]
+    _refused(args, [run, pristine.store], expect)
+    assert not (run / "eval").exists()
+
+
+@pytest.mark.parametrize(
+    "variant", ["config-truncated", "config-wrong-type", "checkpoint-foreign-pickle", "checkpoint-truncated",
+                "checkpoint-wrong-keys", "checkpoint-wrong-shapes"]
+)  # fmt: skip
+def test_resume_of_a_broken_run(pristine, tmp_path, variant):
+    run = _copy(pristine.run, tmp_path / "run", link=True)
+    breaks, expect = RUN_BREAKS[variant]
+    if "checkpoint" in variant:
+        (run / "checkpoints/best.ckpt").unlink()
+        os.link(run / "checkpoints/last.ckpt", run / "checkpoints/best.ckpt")
+        breaks(run)  # replaces best.ckpt; last.ckpt gets the same bytes
+        (run / "checkpoints/last.ckpt").unlink()
+        os.link(run / "checkpoints/best.ckpt", run / "checkpoints/last.ckpt")
+        expect = expect.replace("best.ckpt", "last.ckpt") if "best.ckpt" in expect else expect
+    else:
+        breaks(run)
+    args = ["bc", "train", "--data", pristine.store, "--out", run, "--epochs", "1", "--batch-size", "8",
+            "--accelerator", "cpu", "--resume"]  # fmt: skip
+    _refused(args, [run, pristine.store], expect if "wrong-keys" not in variant else "not a checkpoint of 'samg bc train'")
+
+
+@pytest.mark.parametrize(
+    "content, expect",
+    [(None, "has no eval/eval_info.json"), (b"", "eval_info.json is not a readable"),
+     (b'{"aggregate": {"train": ', "eval_info.json is not a readable"), (b'{"run": "x"}', "lacks")],
+    ids=["missing", "empty", "truncated", "wrong-keys"],
+)  # fmt: skip
+def test_compare_of_a_broken_evaluation(pristine, tmp_path, content, expect):
+    run = _copy(pristine.run, tmp_path / "run", link=True)
+    if content is not None:
+        (run / "eval").mkdir()
+        (run / "eval" / "eval_info.json").write_bytes(content)
+    _refused(["eval", "compare", run, "--out", tmp_path / "table.md"], [run], expect)
+    assert not (tmp_path / "table.md").exists()
+
+
+# ---- the student file of `samg distill`: segment and eval -----------------------------------
+
+
+def _student_with(path: Path, change: Callable[[dict], None]) -> None:
+    from safetensors.torch import load_file, save_file
+    from safetensors import safe_open
+
+    with safe_open(str(path), framework="pt") as handle:
+        metadata = handle.metadata()
+    state = load_file(str(path))
+    change(state)
+    path.unlink()
+    save_file(state, str(path), metadata=metadata)
+
+
+STUDENT_BREAKS: dict[str, tuple[Callable[[Path], None], str]] = {
+    "missing": (lambda p: p.unlink(), "no student file at"),
+    "empty": (lambda p: _replace(p, b""), "is not a safetensors student file"),
+    "truncated": (lambda p: _replace(p, p.read_bytes()[: p.stat().st_size // 2]), "is not a safetensors student file"),
+    "a-pickle": (lambda p: _foreign_pickle(p), "is not a safetensors student file"),
+    "wrong-keys": (lambda p: _student_with(p, lambda s: s.update(extra=torch.zeros(1))), "does not match its architecture"),
+    "wrong-shapes": (
+        lambda p: _student_with(p, lambda s: s.update({next(iter(s)): torch.zeros(1)})), "the architecture needs"
+    ),
+}
+
+
+@pytest.mark.parametrize("command", ["segment", "eval"])
+@pytest.mark.parametrize("variant", list(STUDENT_BREAKS))
+def test_a_broken_student_file(pristine, tmp_path, command, variant):
+    student = _copy(pristine.student, tmp_path / "student.safetensors")
+    breaks, expect = STUDENT_BREAKS[variant]
+    breaks(student)
+    store = _copy(pristine.store, tmp_path / "door.zarr")
+    run = _copy(pristine.run, tmp_path / "run", link=True)
+    args = {
+        "segment": ["segment", store, "--segmenter", f"student:{student}", "--name", "student", "--workers", "1"],
+        "eval": ["eval", run, "--segmenter", f"student:{student}", "--episodes", "1", "--settings", "train"],
+    }[command]
+    _refused(args, [store, run, student], expect)
+    assert not (store / "masks" / "student").exists() and not (run / "eval").exists()
+
+
+# ---- prompts: prompt --show, segment --segmenter samg ---------------------------------------
+
+PROMPT_BREAKS: dict[str, tuple[Callable[[Path], None], str]] = {
+    "missing": (lambda d: shutil.rmtree(d), "no prompt for 'door'"),
+    "empty-json": (lambda d: _replace(d / "prompt.json", b""), "unreadable prompt"),
+    "truncated-image": (lambda d: _truncate(d / "image.png"), "unreadable prompt"),
+    "json-a-list": (lambda d: _replace(d / "prompt.json", b"[]"), "unreadable prompt"),
+    "wrong-keys": (lambda d: _edit_json(d / "prompt.json", lambda m: m.pop("objects")), "unreadable prompt"),
+    "point-outside": (
+        lambda d: _edit_json(d / "prompt.json", lambda m: m["objects"][0].update(points=[[900, 900]])), "lies outside"
+    ),
+    "mask-of-another-size": (lambda d: _replace(d / "mask.png", _png(np.zeros((10, 10), np.uint8))), "sizes differ"),
+}
+
+
+@pytest.mark.parametrize("command", ["prompt-show", "segment-samg"])
+@pytest.mark.parametrize("variant", list(PROMPT_BREAKS))
+def test_a_broken_prompt(pristine, tmp_path, command, variant):
+    root = tmp_path / "prompts"
+    _copy(pristine.prompts / "door", root / "door")
+    breaks, expect = PROMPT_BREAKS[variant]
+    breaks(root / "door")
+    store = _copy(pristine.store, tmp_path / "door.zarr")
+    args = {
+        "prompt-show": ["prompt", "door", "--show", "--root", root, "--out", tmp_path / "points.png"],
+        "segment-samg": ["segment", store, "--prompts", root, "--tiny", "--random-weights", "--workers", "1"],
+    }[command]
+    _refused(args, [root, store], expect)
+    assert not (tmp_path / "points.png").exists() and not (store / "masks" / "samg").exists()
+
+
+# ---- experts: expert import, expert eval, collect -------------------------------------------
+
+
+def _npz(path: Path, arrays: dict) -> None:
+    path.unlink(missing_ok=True)
+    with open(path, "wb") as handle:
+        np.savez(handle, **arrays)
+
+
+def _expert_arrays(path: Path) -> dict:
+    with np.load(path) as saved:
+        return {key: saved[key] for key in saved.files}
+
+
+EXPERT_BREAKS: dict[str, tuple[str, Callable[[Path], None], str]] = {
+    "missing": ("door-v0.pickle", lambda p: p.unlink(), "door-v0.pickle"),
+    "empty": ("door-v0.pickle", lambda p: _replace(p, b""), "door-v0.pickle"),
+    "text": ("door-v0.pickle", lambda p: _replace(p, b"a policy\n"), "door-v0.pickle"),
+    "foreign-pickle": ("door-v0.pickle", lambda p: _replace(p, __import__("pickle").dumps(Foreign())), "door-v0.pickle"),
+    "npz-missing": ("expert.npz", lambda p: p.unlink(), "expert.npz"),
+    "npz-empty": ("expert.npz", lambda p: _replace(p, b""), "expert.npz"),
+    "npz-truncated": ("expert.npz", _truncate, "expert.npz"),
+    "npz-wrong-keys": ("expert.npz", lambda p: _npz(p, {"weights": np.zeros(3)}), "expert.npz"),
+    "npz-wrong-shapes": (
+        "expert.npz", lambda p: _npz(p, {**_expert_arrays(p), "weight_0": np.zeros((8, 5))}), "expert.npz"
+    ),
+}
+
+
+EXPERT_CASES = [  # `expert import` takes the published pickles only
+    (command, variant)
+    for variant, (name, _, _) in EXPERT_BREAKS.items()
+    for command in ("expert-import", "expert-eval", "collect")
+    if not (command == "expert-import" and name.endswith(".npz"))
+]
+
+
+@pytest.mark.parametrize("command, variant", EXPERT_CASES)
+def test_a_broken_expert(pristine, tmp_path, monkeypatch, command, variant):
+    monkeypatch.setenv("SAMG_HOME", str(tmp_path / "home"))  # an import must not reach the shared cache
+    name, breaks, expect = EXPERT_BREAKS[variant]
+    expert = _copy(pristine.expert, tmp_path / name)
+    breaks(expert)
+    args = {
+        "expert-import": ["expert", "import", expert],
+        "expert-eval": ["expert", "eval", "door", "--episodes", "1", "--expert", expert],
+        "collect": ["collect", "door", "--episodes", "1", "--out", tmp_path / "door.zarr", "--settings", "train",
+                    "--workers", "1", "--image-size", "16", "--expert", expert],
+    }[command]  # fmt: skip
+    _refused(args, [expert], expect)
+    assert not (tmp_path / "door.zarr").exists() and not (tmp_path / "home" / "experts").exists()
+
+
+# ---- weights: weights import ----------------------------------------------------------------
+
+WEIGHTS_BREAKS: dict[str, tuple[Callable[[Path], None], str]] = {
+    "missing": (lambda p: p.unlink(), "no file at"),
+    "empty": (lambda p: _replace(p, b""), "corrupt, truncated"),
+    "truncated": (_truncate, "corrupt, truncated"),
+    "text": (lambda p: _replace(p, b"weights\n"), "corrupt, truncated"),
+    "foreign-pickle": (_foreign_pickle, "is refused: it names posix.getcwd"),
+    "wrong-keys": (lambda p: _torch_file(p, {"encoder.w": torch.zeros(2)}), "l1.pt"),
+    "wrong-shapes": (_reshaped_weights, "l1.pt"),
+}
+
+
+@pytest.mark.parametrize("variant", list(WEIGHTS_BREAKS))
+def test_a_broken_weights_file(pristine, tmp_path, monkeypatch, variant):
+    monkeypatch.setenv("SAMG_HOME", str(tmp_path / "home"))
+    weights = _copy(pristine.weights, tmp_path / "l1.pt")
+    breaks, expect = WEIGHTS_BREAKS[variant]
+    breaks(weights)
+    _refused(["weights", "import", "efficientvit-l1", weights, "--tiny"], [weights], expect)
+    assert not (tmp_path / "home" / "weights").exists() or not any((tmp_path / "home" / "weights").iterdir())
+
+
+# ---- benchmark assets: assets import --------------------------------------------------------
+
+ASSET = "dmcgb/color_hard.pt"  # any pinned file
+
+
+@pytest.mark.parametrize(
+    "variant, expect",
+    [("missing", "is not a folder"), ("a-file", "is not a folder"), ("empty", "holds none of the benchmark's files"),
+     ("truncated", "not the pinned bytes"), ("wrong-format", "not the pinned bytes")],
+)  # fmt: skip
+def test_a_broken_benchmark_import(tmp_path, monkeypatch, variant, expect):
+    monkeypatch.setenv("SAMG_HOME", str(tmp_path / "home"))
+    source = tmp_path / "benchmark"
+    if variant == "a-file":
+        source.write_text("dmcgb\n")
+    elif variant != "missing":
+        source.mkdir()
+    if variant in ("truncated", "wrong-format"):
+        (source / ASSET).parent.mkdir(parents=True)
+        (source / ASSET).write_bytes(b"\x80\x02}q" if variant == "truncated" else b"colour presets\n")
+    _refused(["assets", "import", source], [source], expect)
+    assert not (tmp_path / "home" / "benchmark" / ASSET).exists()
+
+
+# ---- the five cases of issue 16 -------------------------------------------------------------
+
+
+def test_case_1_a_deleted_chunk_stops_training_and_segmentation(pristine, tmp_path):
+    from samg.pipeline.store import ChunkError, DemoStore
+
+    store = _copy(pristine.store, tmp_path / "door.zarr")
+    (store / IMAGE_CHUNK).unlink()
+    line = f"images/train/rgb: chunk 1 (steps 20-39) is missing (zarr would read it as zeros): run 'samg info {store} --check'"
+    for args in (_store_commands(store, tmp_path)["bc-train"], _store_commands(store, tmp_path)["segment"]):
+        _refused(args, [store], line)
+    assert not (tmp_path / "new_run").exists() and not (store / "masks" / "fresh").exists()
+    with pytest.raises(ChunkError, match="chunk 1 \\(steps 20-39\\) is missing"):
+        DemoStore(store).episode(1, settings=("train",))
+    with pytest.raises(ChunkError, match="chunk 1 \\(steps 20-39\\) is missing"):
+        list(DemoStore(store).frames("train", "oracle"))
+    assert DemoStore(store).episode(0, settings=("train",))["rgb/train"].any()  # the other chunks read
+
+
+def test_case_2_a_checkpoint_naming_other_code_is_refused_in_one_line(pristine, tmp_path):
+    run = _copy(pristine.run, tmp_path / "run", link=True)
+    _foreign_pickle(run / "checkpoints" / "best.ckpt")
+    _refused(["eval", run, "--episodes", "1"], [run], "best.ckpt is refused: it names posix.getcwd")
+
+
+def test_case_3_an_unreadable_config_is_one_line(pristine, tmp_path):
+    run = _copy(pristine.run, tmp_path / "run", link=True)
+    _replace(run / "config.json", b'{"data": ')
+    _refused(["eval", run, "--episodes", "1"], [run], "config.json is not a readable bc run config")
+
+
+def test_case_4_a_negative_learning_rate_is_refused_before_any_work(pristine, tmp_path):
+    args = ["bc", "train", "--data", pristine.store, "--lr", "-1", "--out", tmp_path / "run"]
+    _refused(args, [pristine.store], "--lr must be a positive number, got -1.0")
+    assert not (tmp_path / "run").exists()
+
+
+def test_case_5_an_empty_seed_range_and_an_earlier_evaluation(pristine, tmp_path, monkeypatch):
+    import dataclasses
+
+    import samg.il.evaluate
+    from samg.envs import get_task
+
+    def short(name: str):  # episodes of 5 steps: this test is about the files, not the policy
+        return dataclasses.replace(get_task(name), episode_length=5)
+
+    monkeypatch.setattr(samg.il.evaluate, "get_task", short)
+    run = _copy(pristine.run, tmp_path / "run", link=True)
+    _refused(["eval", run, "--seeds", "5:2"], [run], "--seeds 5:2 is empty")
+    earlier = run / "eval"
+    (earlier / "videos").mkdir(parents=True)
+    for name in ("eval_info.json", "eval.md", "success.png", "videos/video_hard_seed5.mp4", "notes.txt"):
+        (earlier / name).write_text("an earlier evaluation\n")
+    _refused(["eval", run, "--episodes", "1"], [run], "already holds an evaluation: pass --overwrite")
+
+    args = ["eval", run, "--episodes", "1", "--settings", "train", "--videos", "1", "--overwrite"]
+    replaced = runner.invoke(app, [str(a) for a in args], env=ENV)  # episodes cut to 5 steps
+    assert replaced.exit_code == 0, replaced.output
+    info = json.loads((earlier / "eval_info.json").read_text())
+    assert list(info["aggregate"]) == ["train"] and info["per_episode"][0]["steps"] == 5
+    assert sorted(p.name for p in (earlier / "videos").iterdir()) == ["train_seed1000000.mp4"]  # none of the earlier
+    assert (earlier / "notes.txt").read_text() == "an earlier evaluation\n"  # what samg did not write stays
