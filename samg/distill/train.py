@@ -79,15 +79,15 @@ def training_data(
         raise StoreError(f"{store.path} has no {TRAIN_SETTING!r} frames to train on")
     start, stop = episodes
     steps = slice(store.episode_slice(start).start, store.episode_slice(stop - 1).stop)
-    frames = store.array(f"images/{TRAIN_SETTING}/rgb")[steps]
+    frames = store.read(f"images/{TRAIN_SETTING}/rgb", steps)  # refuses missing chunks (zarr reads zeros)
     if teacher == "oracle":
-        return frames, store.array("masks/gt")[steps] > 0, {"kind": "oracle"}
+        return frames, store.read("masks/gt", steps) > 0, {"kind": "oracle"}
     from samg.pipeline.masks import MaskSet
 
     mask_set = MaskSet(store, teacher)
     for episode in range(start, stop):
         mask_set.require_episode(TRAIN_SETTING, episode)
-    return frames, mask_set.masks(TRAIN_SETTING)[steps].astype(bool), mask_set.attrs["segmenter"]
+    return frames, mask_set.read(TRAIN_SETTING, steps).astype(bool), mask_set.attrs["segmenter"]
 
 
 def mask_loss(logits: torch.Tensor, targets: torch.Tensor) -> torch.Tensor:

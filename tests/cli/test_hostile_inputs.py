@@ -157,7 +157,7 @@ def _refused(args: list[str], inputs: list[Path], expect: str, outputs: tuple[st
     assert {path: _digest(path, outputs) for path in inputs} == before
 
 
-# ---- the demo store: info, bc train, segment, report, collect --------------------------------
+# ---- the demo store: info, bc train, segment, report, distill, collect -----------------------
 
 STORE_BREAKS: dict[str, tuple[Callable[[Path], None], str]] = {
     "missing": (lambda s: shutil.rmtree(s), "no demo store at"),
@@ -187,10 +187,11 @@ def _store_commands(store: Path, scratch: Path) -> dict[str, list]:
         "bc-train": ["bc", "train", "--data", store, "--out", scratch / "new_run", "--accelerator", "cpu"],
         "segment": ["segment", store, "--segmenter", "oracle", "--name", "fresh", "--workers", "1"],
         "report": ["report", store, "--name", "oracle", "--out", scratch / "report"],
+        "distill": ["distill", store, "--steps", "1", "--out", scratch / "student.safetensors"],
     }
 
 
-@pytest.mark.parametrize("command", ["info", "bc-train", "segment", "report"])
+@pytest.mark.parametrize("command", ["info", "bc-train", "segment", "report", "distill"])
 @pytest.mark.parametrize("variant", list(STORE_BREAKS))
 def test_a_broken_store(pristine, tmp_path, command, variant):
     store = _copy(pristine.store, tmp_path / "door.zarr")
@@ -201,7 +202,7 @@ def test_a_broken_store(pristine, tmp_path, command, variant):
     # refused before a mask set is made.
     masks_written = ("masks/fresh",) if (command, variant) == ("segment", "corrupt-chunk") else ()
     _refused(_store_commands(store, tmp_path)[command], [store], expect, outputs=masks_written)
-    assert not (tmp_path / "new_run").exists() and not (tmp_path / "report").exists()
+    assert not any((tmp_path / name).exists() for name in ("new_run", "report", "student.safetensors"))
     assert masks_written or not (store / "masks" / "fresh").exists()
 
 
