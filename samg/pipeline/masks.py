@@ -22,6 +22,7 @@ from samg.pipeline.store import COMPRESSOR, DemoStore, StoreError, checked_read,
 NAME_PATTERN = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]*")
 RESERVED_NAMES = ("gt", "counts")
 SIMPLE_VIEWS = ("none", "oracle")  # masked views computed on the fly, nothing stored
+UNREADABLE = (ValueError, TypeError, KeyError, OSError, zarr.errors.BaseZarrError)  # what broken metadata raises
 
 
 class MasksError(SamgError):
@@ -51,11 +52,20 @@ class MaskSet:
     def group(self) -> zarr.Group:
         if not self.exists:
             raise MasksError(f"{self.store.path} has no masks named {self.name!r}: run 'samg segment {self.store.path}'")
-        return zarr.open_group(self.store.path / self.key, mode="r")
+        try:
+            return zarr.open_group(self.store.path / self.key, mode="r")
+        except UNREADABLE as error:
+            raise self._unreadable(self.key, error) from None
 
     @property
     def attrs(self) -> dict:
         return self.group.attrs.asdict()
+
+    def _unreadable(self, key: str, error: Exception) -> MasksError:
+        return MasksError(
+            f"{self.store.path}/{key} is unreadable ({type(error).__name__}: {error}): "
+            f"segment again with 'samg segment {self.store.path} --name {self.name} --overwrite'"
+        )
 
     def create(self, settings: tuple[str, ...], attrs: dict) -> None:
         """(Re)create the group with empty arrays for `settings`."""
@@ -84,13 +94,18 @@ class MaskSet:
         zarr.open_group(self.store.path / self.key, mode="r+").update_attributes(attrs)
 
     def settings(self) -> tuple[str, ...]:
-        return tuple(self.attrs.get("settings", ()))
+        settings = self.attrs.get("settings", [])
+        if not isinstance(settings, list) or not all(isinstance(s, str) for s in settings):
+            raise self._unreadable(f"{self.key}/zarr.json", TypeError(f"settings {settings!r} is not a list of names"))
+        return tuple(settings)
 
     def _array(self, key: str) -> zarr.Array:
         try:
             return zarr.open_array(self.store.path, path=f"{self.key}/{key}", mode="r")
         except (FileNotFoundError, zarr.errors.NodeNotFoundError):
             raise MasksError(f"masks {self.name!r} of {self.store.path} have no {key!r}") from None
+        except UNREADABLE as error:
+            raise self._unreadable(f"{self.key}/{key}", error) from None
 
     def read(self, key: str, selection) -> np.ndarray:
         """`key[selection]` of done blocks; a corrupt chunk is named (a re-run redoes it)."""

@@ -206,20 +206,40 @@ def test_a_broken_store(pristine, tmp_path, command, variant):
     assert masks_written or not (store / "masks" / "fresh").exists()
 
 
-@pytest.mark.parametrize(
-    "variant, expect",
-    [("corrupt-mask-chunk", "masks/oracle/train: chunk 1 (steps 20-39) is corrupt"), ("no-mask-set", "no masks named")],
-)
-def test_a_broken_mask_set(pristine, tmp_path, variant, expect):
+WRONG_TYPES = {"settings": 3, "segmenter": 3, "quality": 3}  # each command stops at the first it reads
+MASK_BREAKS: dict[str, tuple[Callable[[Path], None], str | dict[str, str]]] = {  # on masks/teacher
+    "missing": (lambda m: shutil.rmtree(m), "no masks named 'teacher'"),
+    "truncated-group-metadata": (lambda m: _truncate(m / "zarr.json"), "masks/teacher is unreadable"),
+    "wrong-types": (
+        lambda m: _edit_json(m / "zarr.json", lambda g: g["attributes"].update(WRONG_TYPES)),
+        {"bc-train": "is unreadable", "report": "have no quality summary", "eval": "do not describe their segmenter"},
+    ),
+    "truncated-array-metadata": (lambda m: _truncate(m / "train" / "zarr.json"), "masks/teacher/train is unreadable"),
+    "corrupt-chunk": (lambda m: _flip_byte(m / "train/c/1/0/0"), "masks/teacher/train: chunk 1 (steps 20-39) is corrupt"),
+}
+MASK_CASES = [  # evaluation reads the set's description only
+    (command, variant)
+    for variant in MASK_BREAKS
+    for command in ("report", "bc-train", "eval")
+    if command != "eval" or variant in ("missing", "truncated-group-metadata", "wrong-types")
+]
+
+
+@pytest.mark.parametrize("command, variant", MASK_CASES)
+def test_a_broken_mask_set(pristine, tmp_path, command, variant):
     store = _copy(pristine.store, tmp_path / "door.zarr")
-    if variant == "no-mask-set":
-        shutil.rmtree(store / "masks" / "oracle")
-    else:
-        _flip_byte(store / "masks/oracle/train/c/1/0/0")
-    _refused(["report", store, "--name", "oracle", "--out", tmp_path / "report"], [store], expect)
-    training = ["bc", "train", "--data", store, "--segmenter", "oracle-masks", "--out", tmp_path / "run"]
-    if variant == "no-mask-set":
-        _refused(training, [store], "no masks named 'oracle-masks'")
+    (store / "masks" / "oracle").rename(store / "masks" / "teacher")  # a mask set's name is its folder
+    breaks, expect = MASK_BREAKS[variant]
+    breaks(store / "masks" / "teacher")
+    run = _copy(pristine.run, tmp_path / "run", link=True)
+    _replace(run / "config.json", (run / "config.json").read_bytes().replace(str(pristine.store).encode(), str(store).encode()))
+    args = {
+        "report": ["report", store, "--name", "teacher", "--out", tmp_path / "report"],
+        "bc-train": ["bc", "train", "--data", store, "--segmenter", "teacher", "--out", tmp_path / "new_run"],
+        "eval": ["eval", run, "--segmenter", "teacher", "--episodes", "1", "--settings", "train"],
+    }[command]
+    _refused(args, [store, run], expect[command] if isinstance(expect, dict) else expect)
+    assert not any((tmp_path / name).exists() for name in ("report", "new_run", "run/eval"))
 
 
 @pytest.mark.parametrize(
