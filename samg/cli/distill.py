@@ -6,6 +6,7 @@ import typer
 
 from samg.cli.common import console, one_line_errors
 from samg.cli.segment import parse_episodes
+from samg.devices import DEVICE_HELP, resolve_device
 
 
 @one_line_errors
@@ -17,7 +18,7 @@ def distill_command(
     steps: int = typer.Option(3000, min=1, help="Optimiser steps."),
     batch_size: int = typer.Option(32, min=1, help="Frames per step."),
     lr: float = typer.Option(2e-3, min=0.0, help="Peak learning rate (one-cycle schedule)."),
-    device: str = typer.Option("cpu", help="cpu, cuda, cuda:1, ..."),
+    device: str = typer.Option("auto", help=DEVICE_HELP),
     seed: int = typer.Option(0, min=0),
     out: Path | None = typer.Option(
         None, help="Student file (default: runs/student_<task>_<teacher>.safetensors)."
@@ -34,7 +35,7 @@ def distill_command(
         steps=steps,
         batch_size=batch_size,
         lr=lr,
-        device=device,
+        device=resolve_device(device),
         seed=seed,
         out=out,
         log_every=max(1, min(100, steps // 10)),

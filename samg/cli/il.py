@@ -7,6 +7,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from samg.cli.common import allow_missing_assets_option, console, one_line_errors
+from samg.devices import DEVICE_HELP, resolve_device
 from samg.errors import SamgError, UnknownNameError
 
 RUN_SEGMENTERS = ("oracle", "samg", "none")
@@ -16,7 +17,7 @@ bc_app = typer.Typer(help="Behaviour cloning on (masked) demo frames.", no_args_
 @bc_app.command("train")
 @one_line_errors
 def bc_train(
-    data: Path = typer.Option(..., help="Demo store from `samg collect`."),
+    data: Path | None = typer.Option(None, help="Demo store from `samg collect` (default: the only one under data/)."),
     obs: str = typer.Option("masked", help="masked (rgb * mask) or raw."),
     segmenter: str = typer.Option("oracle", help="Masks: oracle (masks/gt) or a mask set from `samg segment`."),
     encoder: str = typer.Option("conv", help="conv (DrQ-v2, from scratch) or resnet18 (PIE-G, frozen ImageNet)."),
@@ -36,6 +37,9 @@ def bc_train(
     from samg.il.train import train_bc
     from samg.pipeline.store import DemoStore
 
+    from samg.paths import only_store
+
+    data = data or only_store()
     task = DemoStore(data).plan.task
     label = "raw" if obs == "raw" else f"masked_{segmenter}"
     config = BCConfig(
@@ -80,7 +84,9 @@ def _parse_seeds(text: str | None) -> tuple[int, ...] | None:
 
 @one_line_errors
 def eval_command(
-    runs: list[Path] = typer.Argument(..., help="RUN, or: compare RUN_A RUN_B ..."),
+    runs: list[Path] | None = typer.Argument(
+        None, help="RUN (default: the newest trained run under runs/), or: compare RUN_A RUN_B ..."
+    ),
     settings: str = typer.Option("all", help="'all' or comma-separated setting names."),
     episodes: int = typer.Option(100, min=1, help="Episodes per setting."),
     seeds: str | None = typer.Option(None, help="START:STOP or a comma list (default: 1000000 onwards)."),
@@ -89,7 +95,11 @@ def eval_command(
     ),
     target: str | None = typer.Option(None, help="SAM-G: union or per-object (default: as stored with the masks)."),
     round3_negative: str | None = typer.Option(None, help="SAM-G: global or in-box (default: as stored)."),
-    workers: int = typer.Option(1, min=1, help="Rollout processes."),
+    workers: int = typer.Option(1, min=1, help="Rollout processes (each steps --envs environments)."),
+    envs: int = typer.Option(
+        1, min=1, help="Environments per process in lockstep: one segmenter and policy call per step on all."
+    ),
+    device: str = typer.Option("auto", help=DEVICE_HELP),
     videos: int = typer.Option(3, min=0, help="Episodes per setting recorded as MP4 (raw | mask | masked)."),
     out: Path | None = typer.Option(None, help="Output directory (default RUN/eval; compare: eval_compare.md)."),
     overwrite: bool = typer.Option(False, "--overwrite", help="Replace an earlier evaluation (or comparison) in --out."),
@@ -99,6 +109,11 @@ def eval_command(
     from samg.benchmark.assets import allow_missing_assets as allow_missing
 
     allow_missing(allow_missing_assets)
+    if not runs:
+        from samg.paths import newest_run
+
+        runs = [newest_run()]
+        console.print(f"evaluating the newest run, {runs[0]}")
     if runs[0] == Path("compare"):
         _compare(runs[1:], out or Path("eval_compare.md"), overwrite)
         return
@@ -117,6 +132,8 @@ def eval_command(
         target=target,
         round3_negative=round3_negative,
         workers=workers,
+        envs=envs,
+        device=resolve_device(device),
         videos=videos,
         out=out,
         overwrite=overwrite,

@@ -5,6 +5,7 @@ from pathlib import Path
 import typer
 
 from samg.cli.common import console, one_line_errors
+from samg.devices import DEVICE_HELP
 
 app = typer.Typer(help="Online RL (DrQ-v2) on masked frames.", no_args_is_help=True)
 
@@ -38,7 +39,7 @@ def rl_train(
         help="Frames over which exploration noise decays 1.0 -> 0.1. Default: DrQ-v2's for the task "
         "(100k agent steps; 500k for cheetah_run and quadruped_walk).",
     ),
-    device: str = typer.Option("auto", help="auto (CUDA if available), cpu, cuda, cuda:1, ..."),
+    device: str = typer.Option("auto", help=DEVICE_HELP),
     resume: bool = typer.Option(False, "--resume", help="Continue the run in --out from its checkpoint."),
     tiny: bool = typer.Option(False, "--tiny", hidden=True, help="Tiny samg architectures (tests)."),
     random_weights: bool = typer.Option(False, "--random-weights", help="Seeded random samg weights: timing only."),
@@ -48,10 +49,11 @@ def rl_train(
     """Train DrQ-v2 with the segmenter in front of the agent; evaluate every K frames."""
     from dataclasses import replace
 
+    from samg.devices import resolve_device
     from samg.envs import get_task, parse_settings
     from samg.rl.agent import AgentConfig
     from samg.rl.config import RLConfig
-    from samg.rl.train import resolve_device, train_rl
+    from samg.rl.train import train_rl
     from samg.segmenter.factory import SegmenterConfig, parse_segmenter
     from samg.segmenter.method import SamgOptions
 

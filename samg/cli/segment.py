@@ -7,6 +7,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from samg.cli.common import console, one_line_errors
+from samg.devices import DEVICE_HELP, resolve_device
 from samg.errors import SamgError, UnknownNameError
 
 
@@ -52,7 +53,7 @@ def segment_command(
     batch_size: int | None = typer.Option(None, min=1, help="Frames per model pass (default 1 on CPU, 64 on GPU)."),
     scheduler: str = typer.Option("threads", help="threads, processes, or tcp://HOST:PORT of a dask scheduler."),
     workers: int | None = typer.Option(None, min=1, help="Local workers (default: 1 for samg, else the cores)."),
-    device: str = typer.Option("cpu", help="cpu, cuda, cuda:1, ..."),
+    device: str = typer.Option("auto", help=DEVICE_HELP),
     dtype: str = typer.Option("fp32", help="fp32, bf16 or fp16 for the encoders."),
     episodes: str | None = typer.Option(None, help="START:STOP episode range (default: all)."),
     name: str | None = typer.Option(None, help="Name of the mask set (default: the segmenter kind)."),
@@ -89,7 +90,7 @@ def segment_command(
             round3_negative=round3_negative,
         ),
         adapt=not no_adapt,
-        device=device,
+        device=resolve_device(device),
         dtype=_dtype(dtype),
         prompts_root=prompts,
         random_weights=random_weights,

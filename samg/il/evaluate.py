@@ -1,5 +1,10 @@
 """`samg eval RUN`: live rollouts of a trained policy in each visual setting, on seeds
-disjoint from its demos, with the segmenter in the loop; per-episode and aggregate records."""
+disjoint from its demos, with the segmenter in the loop; per-episode and aggregate records.
+
+Parallelism composes: `workers` processes each step `envs` environments in lockstep (one
+segmenter call and one policy call per step on all their frames), so workers x envs episodes
+run at once. On a GPU use one worker and many envs (the models see big batches); on CPUs,
+workers. An episode's result does not depend on either number (tests/il/test_lockstep.py)."""
 
 import json
 import math
@@ -17,7 +22,7 @@ from samg.envs import SETTING_NAMES, FrameRenderer, get_task, make_env
 from samg.envs.appearance import files_of
 from samg.errors import UnknownNameError
 from samg.il.config import BCConfig, RunError, read_json
-from samg.il.rollout import EpisodeResult, run_episode
+from samg.il.rollout import EpisodeJob, EpisodeResult, run_episodes
 from samg.segmenter.factory import SegmenterConfig, make_segmenter
 from samg.workers import die_with_parent, one_render_thread
 
@@ -34,7 +39,9 @@ class EvalConfig:
     segmenter: str | None = None  # default: what the policy was trained on (none for raw frames)
     target: str | None = None  # SAM-G switches: default as stored with the masks
     round3_negative: str | None = None
-    workers: int = 1
+    workers: int = 1  # processes, each with its own policy and segmenter
+    envs: int = 1  # environments per process, stepped in lockstep: one model call per step on all
+    device: str = "cpu"  # policy and segmenter
     videos: int = 3  # recorded episodes per setting
     out: Path | None = None  # default: RUN/eval
     prompts_root: Path = Path("configs/prompts")
@@ -44,7 +51,7 @@ class EvalConfig:
         unknown = [s for s in self.settings if s not in SETTING_NAMES]
         if not self.settings or unknown:
             raise UnknownNameError("setting", unknown[0] if unknown else "", SETTING_NAMES)
-        for name, least in (("episodes", 1), ("workers", 1), ("videos", 0)):
+        for name, least in (("episodes", 1), ("workers", 1), ("envs", 1), ("videos", 0)):
             if getattr(self, name) < least:
                 raise RunError(f"--{name} must be at least {least}, got {getattr(self, name)}")
         if self.seeds is not None:
@@ -120,7 +127,7 @@ def aggregate(episodes: list[dict], settings: tuple[str, ...]) -> dict:
 _worker: dict = {}  # per process: env, renderer, policy, segmenter (set by _init_worker)
 
 
-def _init_worker(run: Path, segmenter_config: SegmenterConfig, in_subprocess: bool) -> None:
+def _init_worker(run: Path, segmenter_config: SegmenterConfig, in_subprocess: bool, envs: int, device: str) -> None:
     if in_subprocess:
         one_render_thread()
         die_with_parent()
@@ -130,29 +137,30 @@ def _init_worker(run: Path, segmenter_config: SegmenterConfig, in_subprocess: bo
 
     train = BCConfig.load(run)
     task = get_task(demos_record(run)["task"])
-    policy = load_policy(best_checkpoint(run))
+    policy = load_policy(best_checkpoint(run), device)
     env = make_env(task)
-    _worker.update(env=env, policy=policy, frame_stack=train.frame_stack)
+    _worker.update(envs=[env], policy=policy, frame_stack=train.frame_stack)
     expected = {"frame_channels": 3 * train.frame_stack, "proprio_dim": task.proprio_dim, "action_dim": env.action_dim}
     for name, value in expected.items():
         if policy.hparams[name] != value:
             raise RunError(f"the checkpoint of {run} has {name} {policy.hparams[name]}, its task and config need {value}")
     _worker.update(
         renderer=FrameRenderer(task, env.model, policy.hparams.image_size),
-        segmenter=make_segmenter(task.name, segmenter_config),
+        segmenter=make_segmenter(task.name, replace(segmenter_config, device=device)),
     )
+    _worker["envs"] += [make_env(task) for _ in range(envs - 1)]
 
 
 def _close_worker() -> None:
-    for name in ("renderer", "env"):
-        if name in _worker:
-            _worker[name].close()
+    for closable in [_worker.get("renderer"), *_worker.get("envs", [])]:
+        if closable is not None:
+            closable.close()
     _worker.clear()
 
 
-def _episode(setting: str, seed: int, record: bool) -> EpisodeResult:
+def _episodes(jobs: list[EpisodeJob]) -> list[EpisodeResult]:
     w = _worker
-    return run_episode(w["policy"], w["env"], w["renderer"], w["segmenter"], setting, seed, w["frame_stack"], record)
+    return run_episodes(w["policy"], w["envs"], w["renderer"], w["segmenter"], jobs, w["frame_stack"])
 
 
 # ---- orchestration --------------------------------------------------------------------------
@@ -203,10 +211,11 @@ def evaluate(config: EvalConfig, on_episode: Callable[[EpisodeResult], None] | N
     switches = {key: value for key, value in switches.items() if value is not None}
     segmenter_config = live_segmenter_config(train, config.segmenter, config.prompts_root, switches)
     benchmark = benchmark_assets().record(files_of(get_task(demos["task"])))  # refuses missing files early
-    jobs = [(s, seed, i < config.videos) for s in config.settings for i, seed in enumerate(seeds)]
+    jobs = [EpisodeJob(s, seed, i < config.videos) for s in config.settings for i, seed in enumerate(seeds)]
+    batches = [jobs[at : at + config.envs] for at in range(0, len(jobs), config.envs)]
     out = config.out_dir
     try:
-        _init_worker(config.run, segmenter_config, in_subprocess=False)  # checks policy and segmenter here
+        _init_worker(config.run, segmenter_config, False, config.envs, config.device)  # checks policy and segmenter
     except BaseException:
         _close_worker()
         raise
@@ -225,17 +234,19 @@ def evaluate(config: EvalConfig, on_episode: Callable[[EpisodeResult], None] | N
 
     if config.workers <= 1:
         try:
-            for job in jobs:
-                finished(_episode(*job))
+            for batch in batches:
+                for result in _episodes(batch):
+                    finished(result)
         finally:
             _close_worker()
     else:
         _close_worker()
         context = multiprocessing.get_context("spawn")  # GL contexts do not survive fork
-        init = (config.run, segmenter_config, True)
+        init = (config.run, segmenter_config, True, config.envs, config.device)
         with ProcessPoolExecutor(config.workers, mp_context=context, initializer=_init_worker, initargs=init) as pool:
-            for result in pool.map(_episode, *zip(*jobs, strict=True)):
-                finished(result)
+            for results_of_batch in pool.map(_episodes, batches):
+                for result in results_of_batch:
+                    finished(result)
     episodes = [
         {
             "setting": r.setting,

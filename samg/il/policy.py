@@ -118,13 +118,26 @@ class BCPolicy(pl.LightningModule):
         proprio = (proprio - self.proprio_mean) / self.proprio_std
         return self.head(torch.cat([features, proprio], dim=1))
 
-    @torch.inference_mode()
     def act(self, frames: np.ndarray, proprio: np.ndarray) -> np.ndarray:
         """One observation -> an action in [-1, 1] (float32)."""
+        return self.act_batch(frames[None], proprio[None])[0]
+
+    @torch.inference_mode()
+    def act_batch(self, frames: np.ndarray, proprio: np.ndarray) -> np.ndarray:
+        """N observations (N, C, H, W) and (N, P) -> N actions in [-1, 1] (float32).
+
+        On the CPU the rows go through one at a time, so that each gets the bits it gets
+        alone: oneDNN picks convolution and GEMM kernels by batch size, and a last-bit change
+        in an action changes an episode's return (measured on door). The CPU gains little from
+        batching this small network; other devices take all rows in one pass."""
         device = self.action_mean.device
-        frames_t = torch.as_tensor(frames, device=device)[None]
-        proprio_t = torch.as_tensor(proprio, dtype=torch.float32, device=device)[None]
-        action = self(frames_t, proprio_t)[0] * self.action_std + self.action_mean
+        frames_t = torch.as_tensor(frames, device=device)
+        proprio_t = torch.as_tensor(proprio, dtype=torch.float32, device=device)
+        if device.type == "cpu":
+            normalised = torch.cat([self(frames_t[i : i + 1], proprio_t[i : i + 1]) for i in range(len(frames_t))])
+        else:
+            normalised = self(frames_t, proprio_t)
+        action = normalised * self.action_std + self.action_mean
         return action.clamp(-1.0, 1.0).cpu().numpy().astype(np.float32)
 
     def _loss(self, batch: dict) -> torch.Tensor:

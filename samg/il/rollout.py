@@ -1,5 +1,5 @@
-"""One live episode of a BC policy in a visual setting, the segmenter in the loop: render,
-mask (the oracle reads the live ground truth), stack frames, act."""
+"""Live episodes of a BC policy in visual settings, the segmenter in the loop: render, mask
+(the oracle reads the live ground truth), stack frames, act; several episodes in lockstep."""
 
 from collections import deque
 from dataclasses import dataclass
@@ -9,6 +9,13 @@ import numpy as np
 from samg.envs import FrameRenderer, TaskEnv
 from samg.il.policy import BCPolicy
 from samg.segmenter.base import Segmenter, apply_masks
+
+
+@dataclass(frozen=True)
+class EpisodeJob:
+    setting: str
+    seed: int
+    record: bool = False  # keep the frames for a video
 
 
 @dataclass
@@ -34,31 +41,64 @@ def run_episode(
     max_steps: int | None = None,
 ) -> EpisodeResult:
     """`max_steps` cuts the episode short (benchmarks); success is judged on the steps run."""
-    step = env.reset(seed)
-    stack: deque[np.ndarray] = deque(maxlen=frame_stack)
-    flags, total, video = [], 0.0, []
-    for t in range(max_steps or env.task.episode_length):
-        rgb = renderer.render(step.sim_state, setting, seed, t)
-        truth = renderer.object_mask()[None] if segmenter.needs_ground_truth else None
-        mask = segmenter.segment(rgb[None], truth).masks
-        observed = apply_masks(rgb[None], mask)[0]
-        if not stack:
-            stack.extend([observed] * frame_stack)
-        else:
-            stack.append(observed)
-        frames = np.concatenate([frame.transpose(2, 0, 1) for frame in stack])
-        step = env.step(policy.act(frames, step.proprio))
-        total += step.reward
-        flags.append(step.success)
-        if record:
-            video.append(np.concatenate([rgb, np.repeat(mask[0, ..., None] * np.uint8(255), 3, -1), observed], 1))
-    flags_array = np.asarray(flags, bool)
-    return EpisodeResult(
-        setting=setting,
-        seed=int(seed),
-        success=bool(env.task.episode_success(flags_array)),
-        episode_return=float(total),
-        steps=len(flags),
-        success_steps=int(flags_array.sum()),
-        video=np.stack(video) if record else None,
-    )
+    job = EpisodeJob(setting, seed, record)
+    return run_episodes(policy, [env], renderer, segmenter, [job], frame_stack, max_steps)[0]
+
+
+def run_episodes(
+    policy: BCPolicy,
+    envs: list[TaskEnv],
+    renderer: FrameRenderer,
+    segmenter: Segmenter,
+    jobs: list[EpisodeJob],
+    frame_stack: int,
+    max_steps: int | None = None,
+) -> list[EpisodeResult]:
+    """One episode per job, the jobs' environments stepped in lockstep: one segmenter call
+    and one policy call per step on all frames. Episodes have the task's fixed length, so
+    none waits for another. A job's result does not depend on its companions: the renderer
+    draws each state from (state, setting, seed, step) alone, and the oracle and the
+    policy's `act_batch` give each row the bits it would get alone."""
+    if not jobs or len(jobs) > len(envs):
+        raise ValueError(f"{len(jobs)} episodes need between 1 and {len(envs)} environments")
+    envs = envs[: len(jobs)]
+    steps = [env.reset(job.seed) for env, job in zip(envs, jobs, strict=True)]
+    stacks: list[deque[np.ndarray]] = [deque(maxlen=frame_stack) for _ in jobs]
+    flags: list[list[bool]] = [[] for _ in jobs]
+    totals = [0.0] * len(jobs)
+    videos: list[list[np.ndarray]] = [[] for _ in jobs]
+    for t in range(max_steps or envs[0].task.episode_length):
+        rgb, truth = [], []
+        for step, job in zip(steps, jobs, strict=True):
+            rgb.append(renderer.render(step.sim_state, job.setting, job.seed, t))
+            if segmenter.needs_ground_truth:
+                truth.append(renderer.object_mask())
+        frames = np.stack(rgb)
+        masks = segmenter.segment(frames, np.stack(truth) if truth else None).masks
+        observed = apply_masks(frames, masks)
+        for stack, frame in zip(stacks, observed, strict=True):
+            stack.extend([frame] * (frame_stack if not stack else 1))
+        stacked = np.stack([np.concatenate([frame.transpose(2, 0, 1) for frame in stack]) for stack in stacks])
+        actions = policy.act_batch(stacked, np.stack([step.proprio for step in steps]))
+        steps = [env.step(action) for env, action in zip(envs, actions, strict=True)]
+        for i, (step, job) in enumerate(zip(steps, jobs, strict=True)):
+            totals[i] += step.reward
+            flags[i].append(step.success)
+            if job.record:
+                mask_rgb = np.repeat(masks[i, ..., None] * np.uint8(255), 3, -1)
+                videos[i].append(np.concatenate([frames[i], mask_rgb, observed[i]], 1))
+    results = []
+    for env, job, episode_flags, total, video in zip(envs, jobs, flags, totals, videos, strict=True):
+        flags_array = np.asarray(episode_flags, bool)
+        results.append(
+            EpisodeResult(
+                setting=job.setting,
+                seed=int(job.seed),
+                success=bool(env.task.episode_success(flags_array)),
+                episode_return=float(total),
+                steps=len(flags_array),
+                success_steps=int(flags_array.sum()),
+                video=np.stack(video) if job.record else None,
+            )
+        )
+    return results

@@ -20,6 +20,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from samg.devices import resolve_device
 from samg.envs import FrameRenderer, get_task, make_env
 from samg.errors import SamgError
 from samg.il.evaluate import aggregate
@@ -35,20 +36,7 @@ EVAL_SEED_START = 1_000_000_000  # training episodes use seed * 100_000 + episod
 
 
 class RLRunError(SamgError):
-    """An RL run directory that cannot be started or resumed, or a device that is not here."""
-
-
-def resolve_device(name: str) -> str:
-    """`auto`: CUDA when there is one, else the CPU; `cuda...` only when CUDA is available."""
-    if name == "auto":
-        return "cuda" if torch.cuda.is_available() else "cpu"
-    try:
-        device = torch.device(name)
-    except RuntimeError:
-        raise RLRunError(f"unknown device '{name}': use auto, cpu or cuda[:N]") from None
-    if device.type == "cuda" and not torch.cuda.is_available():
-        raise RLRunError(f"--device {name}: no CUDA device is available here; use --device cpu (or auto)")
-    return name
+    """An RL run directory that cannot be started or resumed."""
 
 
 @dataclass
