@@ -10,7 +10,7 @@ from rich.progress import track
 from torch.utils.data import DataLoader, Dataset
 
 from samg.il.config import BCConfig
-from samg.pipeline.masks import MaskSet
+from samg.pipeline.masks import MaskSet, masked_episodes
 from samg.pipeline.store import DemoStore, StoreError, require_chunks
 
 
@@ -82,7 +82,7 @@ def _whole_batch(batch):
 def load_episodes(store: DemoStore, config: BCConfig, episodes: range) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     frames = list(
         track(
-            store.frames(config.setting, config.mask_source, episodes),
+            masked_episodes(store, config.setting, config.mask_source, episodes),
             total=len(episodes),
             description=f"loading {config.setting} frames ({config.mask_source})",
             transient=True,

@@ -312,13 +312,6 @@ class DemoStore:
         for index in range(self.n_episodes):
             yield self.episode(index, settings)
 
-    def frames(self, setting: str, segmenter: str = "none", episodes: range | None = None) -> Iterator[np.ndarray]:
-        """Masked frames `rgb * mask`, one (L, H, W, 3) array per episode, computed on the
-        fly: `none` (raw), `oracle` (masks/gt) or the name of masks from `samg segment`."""
-        from samg.pipeline.masks import masked_episodes  # masks.py builds on this module
-
-        return masked_episodes(self, setting, segmenter, episodes)
-
     # ---- writing (collection) ------------------------------------------------------------
 
     def _writable(self, key: str) -> zarr.Array:

@@ -10,7 +10,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from samg.pipeline.masks import MaskSet, MasksError
+from samg.pipeline.masks import MaskSet, MasksError, masked_episodes
 from samg.pipeline.segment import SegmentConfig, segment_store
 from samg.pipeline.store import DemoStore
 from samg.segmenter.factory import SegmenterConfig
@@ -86,14 +86,14 @@ def test_samg_masks_and_the_masked_frame_view(tmp_path):
     mask_set = MaskSet(DemoStore(store.path), "samg")
     assert mask_set.attrs["segmenter"]["sam"] == "efficientvit-l1" and mask_set.attrs["prompt_sha256"]
     assert result.quality["video_hard"]["all"]["frames"] == 10 and result.timings["video_hard"]["frames"] == 10
-    (masked,) = DemoStore(store.path).frames("video_hard", "samg", range(1))
+    (masked,) = masked_episodes(DemoStore(store.path), "video_hard", "samg", range(1))
     raw = store.array("images/video_hard/rgb")[:10]
     assert np.array_equal(masked, raw * mask_set.masks("video_hard")[:10][..., None])
     with pytest.raises(MasksError, match="samg segment .* --name samg --episodes 1:2"):
-        next(DemoStore(store.path).frames("video_hard", "samg", range(1, 2)))
-    (oracle,) = DemoStore(store.path).frames("train", "oracle", range(1))
+        next(masked_episodes(DemoStore(store.path), "video_hard", "samg", range(1, 2)))
+    (oracle,) = masked_episodes(DemoStore(store.path), "train", "oracle", range(1))
     assert np.array_equal(oracle, store.array("images/train/rgb")[:10] * (store.array("masks/gt")[:10] > 0)[..., None])
-    (none,) = DemoStore(store.path).frames("train", "none", range(1))
+    (none,) = masked_episodes(DemoStore(store.path), "train", "none", range(1))
     assert np.array_equal(none, store.array("images/train/rgb")[:10])
 
 
