@@ -5,6 +5,7 @@ stderr and no traceback, names what is wrong, and leaves every input byte-identi
 import hashlib
 import json
 import os
+import pickle
 import shutil
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -113,11 +114,6 @@ def _png(pixels: np.ndarray) -> bytes:
     return buffer.getvalue()
 
 
-def _chunk_meta(store: Path, key: str, change: Callable[[dict], None]) -> None:
-    meta = store / key / "zarr.json"
-    _edit_json(meta, change)
-
-
 def _store_attrs(store: Path, change: Callable[[dict], None]) -> None:
     _edit_json(store / "zarr.json", lambda meta: change(meta["attributes"]))
 
@@ -170,7 +166,7 @@ STORE_BREAKS: dict[str, tuple[Callable[[Path], None], str]] = {
     "wrong-type": (lambda s: _store_attrs(s, lambda a: a.update(episode_length="20")), "episode_length must be int"),
     "missing-array": (lambda s: shutil.rmtree(s / "images/train/rgb"), "no readable array 'images/train/rgb'"),
     "wrong-shape": (
-        lambda s: _chunk_meta(s, "images/train/rgb", lambda m: m.update(shape=[60, 8, 8, 3])),
+        lambda s: _edit_json(s / "images/train/rgb/zarr.json", lambda m: m.update(shape=[60, 8, 8, 3])),
         "images/train/rgb has shape (60, 8, 8, 3)",
     ),
     "missing-chunk": (
@@ -242,12 +238,17 @@ def test_a_broken_mask_set(pristine, tmp_path, command, variant):
     assert not any((tmp_path / name).exists() for name in ("report", "new_run", "run/eval"))
 
 
-@pytest.mark.parametrize(
-    "variant, expect",
-    [("a-file", "exists and is not a demo store"), ("a-folder-of-other-files", "exists and is not a demo store"),
-     ("truncated-metadata", "zarr.json is unreadable"), ("another-plan", "was collected with other settings")],
-)  # fmt: skip
-def test_collect_into_a_broken_store(pristine, tmp_path, variant, expect):
+COLLECT_INTO = {
+    "a-file": "exists and is not a demo store",
+    "a-folder-of-other-files": "exists and is not a demo store",
+    "truncated-metadata": "zarr.json is unreadable",
+    "another-plan": "was collected with other settings",
+}
+
+
+@pytest.mark.parametrize("variant", list(COLLECT_INTO))
+def test_collect_into_a_broken_store(pristine, tmp_path, variant):
+    expect = COLLECT_INTO[variant]
     out = tmp_path / "door.zarr"
     if variant == "a-file":
         out.write_text("my notes\n")
@@ -338,18 +339,13 @@ def test_eval_of_a_broken_run(pristine, tmp_path, variant):
 def test_resume_of_a_broken_run(pristine, tmp_path, variant):
     run = _copy(pristine.run, tmp_path / "run", link=True)
     breaks, expect = RUN_BREAKS[variant]
-    if "checkpoint" in variant:
-        (run / "checkpoints/best.ckpt").unlink()
-        os.link(run / "checkpoints/last.ckpt", run / "checkpoints/best.ckpt")
-        breaks(run)  # replaces best.ckpt; last.ckpt gets the same bytes
+    breaks(run)
+    if variant.startswith("checkpoint"):  # a resume reads last.ckpt: give it best.ckpt's broken bytes
         (run / "checkpoints/last.ckpt").unlink()
         os.link(run / "checkpoints/best.ckpt", run / "checkpoints/last.ckpt")
-        expect = expect.replace("best.ckpt", "last.ckpt") if "best.ckpt" in expect else expect
-    else:
-        breaks(run)
     args = ["bc", "train", "--data", pristine.store, "--out", run, "--epochs", "1", "--batch-size", "8",
             "--accelerator", "cpu", "--resume"]  # fmt: skip
-    _refused(args, [run, pristine.store], expect if "wrong-keys" not in variant else "not a checkpoint of 'samg bc train'")
+    _refused(args, [run, pristine.store], expect)
 
 
 @pytest.mark.parametrize(
@@ -455,18 +451,26 @@ def _expert_arrays(path: Path) -> dict:
         return {key: saved[key] for key in saved.files}
 
 
+def _expert_of_another_task(path: Path) -> None:
+    other = path.parent / "other"
+    other.mkdir()
+    _npz(path, _expert_arrays(random_expert_file(other, state_dim=5)))  # shapes chain, for a 5-d state
+
+
+PICKLED = "door-v0.pickle"  # checked against the published sha256 before anything unpickles it
 EXPERT_BREAKS: dict[str, tuple[str, Callable[[Path], None], str]] = {
-    "missing": ("door-v0.pickle", lambda p: p.unlink(), "door-v0.pickle"),
-    "empty": ("door-v0.pickle", lambda p: _replace(p, b""), "door-v0.pickle"),
-    "text": ("door-v0.pickle", lambda p: _replace(p, b"a policy\n"), "door-v0.pickle"),
-    "foreign-pickle": ("door-v0.pickle", lambda p: _replace(p, __import__("pickle").dumps(Foreign())), "door-v0.pickle"),
-    "npz-missing": ("expert.npz", lambda p: p.unlink(), "expert.npz"),
-    "npz-empty": ("expert.npz", lambda p: _replace(p, b""), "expert.npz"),
-    "npz-truncated": ("expert.npz", _truncate, "expert.npz"),
-    "npz-wrong-keys": ("expert.npz", lambda p: _npz(p, {"weights": np.zeros(3)}), "expert.npz"),
+    "missing": (PICKLED, lambda p: p.unlink(), PICKLED),
+    "empty": (PICKLED, lambda p: _replace(p, b""), "sha256"),
+    "text": (PICKLED, lambda p: _replace(p, b"a policy\n"), "sha256"),
+    "foreign-pickle": (PICKLED, lambda p: _replace(p, pickle.dumps(Foreign())), "sha256"),
+    "npz-missing": ("expert.npz", lambda p: p.unlink(), "no expert file at"),
+    "npz-empty": ("expert.npz", lambda p: _replace(p, b""), "is not an MLP expert .npz"),
+    "npz-truncated": ("expert.npz", _truncate, "is not an MLP expert .npz"),
+    "npz-wrong-keys": ("expert.npz", lambda p: _npz(p, {"weights": np.zeros(3)}), "is not an MLP expert .npz"),
     "npz-wrong-shapes": (
-        "expert.npz", lambda p: _npz(p, {**_expert_arrays(p), "weight_0": np.zeros((8, 5))}), "expert.npz"
+        "expert.npz", lambda p: _npz(p, {**_expert_arrays(p), "weight_0": np.zeros((8, 5))}), "shapes do not chain"
     ),
+    "npz-of-another-task": ("expert.npz", _expert_of_another_task, "does not take this task's 39-d state"),
 }
 
 
@@ -502,8 +506,8 @@ WEIGHTS_BREAKS: dict[str, tuple[Callable[[Path], None], str]] = {
     "truncated": (_truncate, "corrupt, truncated"),
     "text": (lambda p: _replace(p, b"weights\n"), "corrupt, truncated"),
     "foreign-pickle": (_foreign_pickle, "is refused: it names posix.getcwd"),
-    "wrong-keys": (lambda p: _torch_file(p, {"encoder.w": torch.zeros(2)}), "l1.pt"),
-    "wrong-shapes": (_reshaped_weights, "l1.pt"),
+    "wrong-keys": (lambda p: _torch_file(p, {"encoder.w": torch.zeros(2)}), "does not fit efficientvit-l1"),
+    "wrong-shapes": (_reshaped_weights, "does not fit efficientvit-l1: size mismatch"),
 }
 
 
@@ -522,12 +526,18 @@ def test_a_broken_weights_file(pristine, tmp_path, monkeypatch, variant):
 ASSET = "dmcgb/color_hard.pt"  # any pinned file
 
 
-@pytest.mark.parametrize(
-    "variant, expect",
-    [("missing", "is not a folder"), ("a-file", "is not a folder"), ("empty", "holds none of the benchmark's files"),
-     ("truncated", "not the pinned bytes"), ("wrong-format", "not the pinned bytes")],
-)  # fmt: skip
-def test_a_broken_benchmark_import(tmp_path, monkeypatch, variant, expect):
+ASSETS_FROM = {
+    "missing": "is not a folder",
+    "a-file": "is not a folder",
+    "empty": "holds none of the benchmark's files",
+    "truncated": "not the pinned bytes",
+    "wrong-format": "not the pinned bytes",
+}
+
+
+@pytest.mark.parametrize("variant", list(ASSETS_FROM))
+def test_a_broken_benchmark_import(tmp_path, monkeypatch, variant):
+    expect = ASSETS_FROM[variant]
     monkeypatch.setenv("SAMG_HOME", str(tmp_path / "home"))
     source = tmp_path / "benchmark"
     if variant == "a-file":
@@ -545,6 +555,7 @@ def test_a_broken_benchmark_import(tmp_path, monkeypatch, variant, expect):
 
 
 def test_case_1_a_deleted_chunk_stops_training_and_segmentation(pristine, tmp_path):
+    from samg.pipeline.masks import masked_episodes
     from samg.pipeline.store import ChunkError, DemoStore
 
     store = _copy(pristine.store, tmp_path / "door.zarr")
@@ -556,7 +567,7 @@ def test_case_1_a_deleted_chunk_stops_training_and_segmentation(pristine, tmp_pa
     with pytest.raises(ChunkError, match="chunk 1 \\(steps 20-39\\) is missing"):
         DemoStore(store).episode(1, settings=("train",))
     with pytest.raises(ChunkError, match="chunk 1 \\(steps 20-39\\) is missing"):
-        list(DemoStore(store).frames("train", "oracle"))
+        list(masked_episodes(DemoStore(store), "train", "oracle"))
     assert DemoStore(store).episode(0, settings=("train",))["rgb/train"].any()  # the other chunks read
 
 

@@ -3,6 +3,7 @@
 import numpy as np
 import pytest
 
+from samg.pipeline.masks import masked_episodes
 from samg.pipeline.store import ChunkError, DemoStore, StoreError
 from tests.pipeline.helpers import synthetic_store
 
@@ -49,8 +50,8 @@ def test_episodes_and_frames_refuse_a_missing_chunk(store):
     with pytest.raises(ChunkError, match="masks/gt: chunk 1"):
         store.episode(1)
     with pytest.raises(ChunkError, match="masks/gt: chunk 1"):
-        list(store.frames("train", "oracle"))
-    assert len(list(store.frames("train", "none"))) == 3  # raw frames do not need the masks
+        list(masked_episodes(store, "train", "oracle"))
+    assert len(list(masked_episodes(store, "train", "none"))) == 3  # raw frames do not need the masks
 
 
 def test_an_array_of_another_shape_is_refused(store):
