@@ -4,7 +4,7 @@ from pathlib import Path
 
 import typer
 
-from samg.cli.common import console, one_line_errors
+from samg.cli.common import allow_missing_assets_option, console, one_line_errors
 from samg.devices import DEVICE_HELP
 
 app = typer.Typer(help="Online RL (DrQ-v2) on masked frames.", no_args_is_help=True)
@@ -45,10 +45,14 @@ def rl_train(
     random_weights: bool = typer.Option(False, "--random-weights", help="Seeded random samg weights: timing only."),
     target: str = typer.Option("union", help="samg: type-1 features, negatives: union (official), per-object."),
     round3_negative: str = typer.Option("global", help="samg: round 3 negative: global (official) or in-box."),
+    allow_missing_assets: bool = allow_missing_assets_option(),
 ) -> None:
     """Train DrQ-v2 with the segmenter in front of the agent; evaluate every K frames."""
     from dataclasses import replace
 
+    from samg.benchmark.assets import allow_missing_assets as allow_missing
+
+    allow_missing(allow_missing_assets)
     from samg.devices import resolve_device
     from samg.envs import get_task, parse_settings
     from samg.rl.agent import AgentConfig

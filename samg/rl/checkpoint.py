@@ -17,7 +17,9 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from samg.il.config import read_json
 from samg.rl.replay import ReplayBuffer
+from samg.safe_load import safe_torch_load
 
 
 def atomic_write(path: Path, write: Callable[[Path], None]) -> None:
@@ -62,13 +64,13 @@ class Checkpoint:
 
     def load(self, replay: ReplayBuffer, device: torch.device) -> tuple[dict, dict]:
         """(agent state, run state) of the commit; `replay` is rebuilt from its episodes."""
-        state = json.loads(self.state_file.read_text())
+        state = read_json(self.state_file, "RL checkpoint state")
         self._remove_uncommitted(state)
         first, end = state["replay_episodes"]
         for episode_id in range(first, end):
             with np.load(self._episode_file(episode_id), allow_pickle=False) as saved:
                 replay.restore_episode({name: saved[name] for name in saved.files})
-        agent_state = torch.load(self.directory / state["agent_file"], map_location=device, weights_only=True)
+        agent_state = safe_torch_load(self.directory / state["agent_file"], "RL agent checkpoint", map_location=device)
         return agent_state, state
 
     def _remove_uncommitted(self, state: dict) -> None:

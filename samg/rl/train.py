@@ -23,6 +23,7 @@ import torch
 from samg.devices import resolve_device
 from samg.envs import FrameRenderer, get_task, make_env
 from samg.errors import SamgError
+from samg.il.config import read_json
 from samg.il.evaluate import aggregate
 from samg.il.report import write_eval_markdown
 from samg.rl.agent import DrQV2Agent
@@ -210,7 +211,7 @@ def train_rl(
     if resume:
         if not config_file.is_file():
             raise RLRunError(f"nothing to resume in {config.out}: no config.json")
-        saved = json.loads(config_file.read_text())
+        saved = read_json(config_file, "RL run config")
         wanted = json.loads(json.dumps(config.to_json()))  # tuples as JSON lists, like the saved one
         if {k: v for k, v in saved.items() if k != "frames"} != {k: v for k, v in wanted.items() if k != "frames"}:
             raise RLRunError(f"{config.out} was started with another config: resume with the same flags, or another --out")
