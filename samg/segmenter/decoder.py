@@ -70,11 +70,17 @@ class PromptDecoder:
 def postprocess(maps: torch.Tensor, image_size: tuple[int, int]) -> torch.Tensor:
     """(B, K, S, S) -> (B, K, H, W): SAM's `postprocess_masks` (bilinear to 1024 x 1024,
     crop the padding, bilinear to the frame) for any square input S."""
+    return resample_per_axis(maps, image_size, postprocess_matrix)
+
+
+def resample_per_axis(maps: torch.Tensor, image_size: tuple[int, int], axis_matrix) -> torch.Tensor:
+    """(B, K, S, S) -> (B, K, H, W) through `axis_matrix(output, valid, S)` along each axis,
+    where `valid` is the axis's length inside SAM's padded 1024 frame."""
     height, width = image_size
     input_height, input_width = preprocess_shape(height, width)
     source = maps.shape[-1]
-    rows = postprocess_matrix(height, input_height, source).to(maps)
-    columns = postprocess_matrix(width, input_width, source).to(maps)
+    rows = axis_matrix(height, input_height, source).to(maps)
+    columns = axis_matrix(width, input_width, source).to(maps)
     return torch.einsum("hy,bkyx,wx->bkhw", rows, maps, columns)
 
 

@@ -14,7 +14,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from samg.segmenter.decoder import bilinear_matrix, postprocess_matrix, preprocess_shape
+from samg.segmenter.decoder import bilinear_matrix, postprocess_matrix, resample_per_axis
 
 GRID = 64
 MAP_UPSAMPLE = 4  # the official code's `scale_factor=4` before SAM's postprocessing
@@ -63,12 +63,7 @@ def similarity_maps(point_features: torch.Tensor, frame_features: torch.Tensor) 
 def upsample_maps(maps: torch.Tensor, size: tuple[int, int]) -> torch.Tensor:
     """(B, P, G, G) -> (B, P, H, W) as the official code: bilinear x4 (G -> 4G), then SAM's
     `postprocess_masks` (bilinear to 1024, crop the padding, bilinear to the frame)."""
-    height, width = size
-    input_height, input_width = preprocess_shape(height, width)
-    grid = maps.shape[-1]
-    rows = _upsample_matrix(height, input_height, grid).to(maps)
-    columns = _upsample_matrix(width, input_width, grid).to(maps)
-    return torch.einsum("hy,bpyx,wx->bphw", rows, maps, columns)
+    return resample_per_axis(maps, size, _upsample_matrix)
 
 
 @functools.lru_cache(maxsize=32)
