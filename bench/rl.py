@@ -45,16 +45,16 @@ def main() -> None:
         config = RLConfig(task=args.task, out=scratch / kind, segmenter=segmenter, image_size=args.image_size,
                           replay_size=10_000)  # fmt: skip
         run = RLRun(config)
-        env = run.masked_env("train")
+        env = run.masked_envs("train")
         rng = np.random.default_rng(0)
-        run.replay.start_episode(env.reset(0))
+        run.replay.start_episode(env.reset([0])[0])
         start = time.perf_counter()
         for _ in range(args.steps):
-            frame, reward, done = env.step(rng.uniform(-1, 1, env.action_dim).astype(np.float32))
-            run.replay.add(np.zeros(env.action_dim, np.float32), reward, frame)
+            frames, rewards, done = env.step(rng.uniform(-1, 1, (1, env.action_dim)).astype(np.float32))
+            run.replay.add(np.zeros(env.action_dim, np.float32), rewards[0], frames[0])
             if done:
                 run.replay.finish_episode()
-                run.replay.start_episode(env.reset(1))
+                run.replay.start_episode(env.reset([1])[0])
         run.replay.finish_episode()  # updates sample finished episodes only
         print(f"| {kind} | {args.steps * config.action_repeat / (time.perf_counter() - start):.1f} |")
         if filled is None:

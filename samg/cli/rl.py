@@ -17,6 +17,9 @@ def rl_train(
     segmenter: str = typer.Option("oracle", help="samg, oracle, none or student:PATH (from `samg distill`)."),
     frames: int = typer.Option(100_000, min=1, help="Environment frames to train for."),
     seed: int = typer.Option(0, min=0),
+    envs: int = typer.Option(
+        1, min=1, help="Environments stepped in lockstep: one segmenter and one actor call per step on all of them."
+    ),
     eval_every: int = typer.Option(10_000, min=1, help="Frames between evaluations (and one at frame 0)."),
     eval_episodes: int = typer.Option(10, min=1, help="Episodes per setting and evaluation."),
     settings: str = typer.Option("train", help="Evaluation settings: 'all' or comma-separated."),
@@ -82,6 +85,7 @@ def rl_train(
         ),
         frames=frames,
         seed=seed,
+        envs=envs,
         eval_every=eval_every,
         eval_episodes=eval_episodes,
         settings=parse_settings(settings),

@@ -101,16 +101,20 @@ class DrQV2Agent:
             for name, module in (("encoder", self.encoder), ("actor", self.actor), ("critic", self.critic))
         }
 
-    @torch.no_grad()
     def act(self, obs: np.ndarray, step: int, explore: bool) -> np.ndarray:
-        """The actor's mean, or when exploring a noisy action: uniform in the first
-        `expl_steps` agent steps, then mean + scheduled noise."""
+        """One observation (stack x 3, H, W) -> one action; see `act_batch`."""
+        return self.act_batch(obs[None], step, explore)[0]
+
+    @torch.no_grad()
+    def act_batch(self, obs: np.ndarray, step: int, explore: bool) -> np.ndarray:
+        """(N, stack x 3, H, W) -> (N, action_dim): the actor's mean, or when exploring a noisy
+        action: uniform in the first `expl_steps` agent steps, then mean + scheduled noise."""
         if explore and step < self.config.expl_steps:
-            return torch.empty(self.action_dim).uniform_(-1.0, 1.0).numpy()
-        features = self.encoder(torch.as_tensor(obs, device=self.device)[None].float())
+            return torch.empty(len(obs), self.action_dim).uniform_(-1.0, 1.0).numpy()
+        features = self.encoder(torch.as_tensor(obs, device=self.device).float())
         mean = self.actor(features)
         action = noisy(mean, self.config.std(step)) if explore else mean
-        return action[0].cpu().numpy().astype(np.float32)
+        return action.cpu().numpy().astype(np.float32)
 
     def update(self, batch: dict[str, np.ndarray], step: int) -> dict[str, float]:
         tensors = {key: torch.as_tensor(value, device=self.device) for key, value in batch.items()}

@@ -1,4 +1,5 @@
-"""Checkpoints of an RL run, taken at every episode end and committed in one step.
+"""Checkpoints of an RL run, taken at every episode end (with N environments in lockstep,
+when the N episodes end) and committed in one step.
 
     checkpoint/state.json                 the commit: counters, numpy random state, names below
     checkpoint/agent_<episodes>.pt        networks, optimisers, torch (and CUDA) random states
@@ -46,16 +47,12 @@ class Checkpoint:
     def _episode_file(self, episode_id: int) -> Path:
         return self.replay_dir / f"episode_{episode_id:07d}.npz"
 
-    def save(self, agent_state: dict, replay: ReplayBuffer, state: dict) -> None:
-        """After an episode end: the new episode, the agent, then the commit."""
+    def save(self, agent_state: dict, replay: ReplayBuffer, state: dict, episodes: list[dict]) -> None:
+        """After episode ends: the new episodes (`replay.last_episode()` records), the agent,
+        then the commit."""
         self.replay_dir.mkdir(parents=True, exist_ok=True)
-        record = replay.last_episode()
-
-        def write_episode(path: Path) -> None:
-            with open(path, "wb") as handle:
-                np.savez_compressed(handle, **record)
-
-        atomic_write(self._episode_file(int(record["episode_id"])), write_episode)
+        for record in episodes:
+            atomic_write(self._episode_file(int(record["episode_id"])), lambda path, r=record: _write_npz(path, r))
         agent_file = f"agent_{replay.episodes_started:07d}.pt"
         atomic_write(self.directory / agent_file, lambda path: torch.save(agent_state, path))
         state = {**state, "agent_file": agent_file, "replay_episodes": [replay.oldest_episode_held(), replay.episodes_started]}
@@ -82,3 +79,8 @@ class Checkpoint:
             if path.name.startswith("episode_") and path.suffix == ".npz" and first <= int(path.stem.split("_")[1]) < end:
                 continue
             path.unlink()
+
+
+def _write_npz(path: Path, record: dict) -> None:
+    with open(path, "wb") as handle:
+        np.savez_compressed(handle, **record)

@@ -34,6 +34,7 @@ class RLConfig:
     segmenter: SegmenterConfig = field(default_factory=lambda: SegmenterConfig(kind="oracle"))
     frames: int = 100_000  # environment frames (agent steps x action repeat)
     seed: int = 0
+    envs: int = 1  # environments stepped in lockstep (one segmenter and actor call for all)
     eval_every: int = 10_000  # frames; and once at frame 0
     eval_episodes: int = 10
     settings: tuple[str, ...] = ("train",)

@@ -1,64 +1,83 @@
-"""A task seen through the segmenter: action repeat, one render and one mask per agent step,
-frame stacks of masked frames."""
+"""Tasks seen through the segmenter, N at a time in lockstep: action repeat, one render per
+environment and one segmenter call on all N frames per agent step, frame stacks of masked
+frames. Episodes have the task's fixed length, so the N episodes start and end together."""
 
 from collections import deque
 
 import numpy as np
 
-from samg.envs import FrameRenderer, TaskEnv
+from samg.envs import FrameRenderer, Step, TaskEnv
 from samg.segmenter.base import Segmenter, apply_masks
 
 
-class MaskedEnv:
+class MaskedEnvs:
     def __init__(
         self,
-        env: TaskEnv,
+        envs: list[TaskEnv],
         renderer: FrameRenderer,
         segmenter: Segmenter,
         setting: str = "train",
         action_repeat: int = 2,
         frame_stack: int = 3,
     ):
-        self.env, self.renderer, self.segmenter = env, renderer, segmenter
+        if not envs:
+            raise ValueError("MaskedEnvs needs at least one environment")
+        self.envs, self.renderer, self.segmenter = envs, renderer, segmenter
         self.setting, self.action_repeat = setting, action_repeat
-        self.stack: deque[np.ndarray] = deque(maxlen=frame_stack)
-        self.max_steps = env.task.episode_length // action_repeat
-        self._seed = self._t = self._step = None
-        self.success_flags: list[bool] = []
+        self.stacks: list[deque[np.ndarray]] = [deque(maxlen=frame_stack) for _ in envs]
+        self.max_steps = envs[0].task.episode_length // action_repeat
+        self._seeds: list[int] = []
+        self._steps: list[Step] = []
+        self._t = 0  # environment frames into the episodes
+        self.success_flags: list[list[bool]] = []
+
+    def __len__(self) -> int:
+        return len(self.envs)
 
     @property
     def action_dim(self) -> int:
-        return self.env.action_dim
+        return self.envs[0].action_dim
 
-    def _masked_frame(self) -> np.ndarray:
-        rgb = self.renderer.render(self._step.sim_state, self.setting, self._seed, self._t)
-        truth = self.renderer.object_mask()[None] if self.segmenter.needs_ground_truth else None
-        return apply_masks(rgb[None], self.segmenter.segment(rgb[None], truth).masks)[0]
+    def _masked_frames(self) -> np.ndarray:
+        rgb, truth = [], []
+        for step, seed in zip(self._steps, self._seeds, strict=True):
+            rgb.append(self.renderer.render(step.sim_state, self.setting, seed, self._t))
+            if self.segmenter.needs_ground_truth:
+                truth.append(self.renderer.object_mask())
+        frames = np.stack(rgb)
+        return apply_masks(frames, self.segmenter.segment(frames, np.stack(truth) if truth else None).masks)
 
     def observation(self) -> np.ndarray:
-        """(stack x 3, H, W) uint8, oldest frame first."""
-        return np.concatenate([frame.transpose(2, 0, 1) for frame in self.stack])
+        """(N, stack x 3, H, W) uint8, oldest frame first."""
+        return np.stack([np.concatenate([frame.transpose(2, 0, 1) for frame in stack]) for stack in self.stacks])
 
-    def reset(self, seed: int) -> np.ndarray:
-        """The first masked frame; the stack starts as copies of it."""
-        self._seed, self._t, self.success_flags = int(seed), 0, []
-        self._step = self.env.reset(seed)
-        frame = self._masked_frame()
-        self.stack.extend([frame] * self.stack.maxlen)
-        return frame
+    def reset(self, seeds: list[int]) -> np.ndarray:
+        """(N, H, W, 3): the first masked frames; each stack starts as copies of its frame."""
+        if len(seeds) != len(self.envs):
+            raise ValueError(f"{len(seeds)} seeds for {len(self.envs)} environments")
+        self._seeds, self._t = [int(seed) for seed in seeds], 0
+        self.success_flags = [[] for _ in self.envs]
+        self._steps = [env.reset(seed) for env, seed in zip(self.envs, self._seeds, strict=True)]
+        frames = self._masked_frames()
+        for stack, frame in zip(self.stacks, frames, strict=True):
+            stack.extend([frame] * stack.maxlen)
+        return frames
 
-    def step(self, action: np.ndarray) -> tuple[np.ndarray, float, bool]:
-        """(new masked frame, summed reward, episode over)."""
-        reward = 0.0
+    def step(self, actions: np.ndarray) -> tuple[np.ndarray, np.ndarray, bool]:
+        """(N new masked frames, N summed rewards, episodes over)."""
+        rewards = np.zeros(len(self.envs))
         for _ in range(self.action_repeat):
-            self._step = self.env.step(action)
-            reward += self._step.reward
-            self.success_flags.append(self._step.success)
+            self._steps = [env.step(action) for env, action in zip(self.envs, actions, strict=True)]
+            for i, step in enumerate(self._steps):
+                rewards[i] += step.reward
+                self.success_flags[i].append(step.success)
             self._t += 1
-        frame = self._masked_frame()
-        self.stack.append(frame)
-        return frame, reward, self._t >= self.max_steps * self.action_repeat
+        frames = self._masked_frames()
+        for stack, frame in zip(self.stacks, frames, strict=True):
+            stack.append(frame)
+        return frames, rewards, self._t >= self.max_steps * self.action_repeat
 
     @property
-    def success(self) -> bool:
-        return bool(self.env.task.episode_success(np.asarray(self.success_flags, bool)))
+    def successes(self) -> list[bool]:
+        task = self.envs[0].task
+        return [bool(task.episode_success(np.asarray(flags, bool))) for flags in self.success_flags]

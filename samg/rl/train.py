@@ -1,6 +1,12 @@
 """`samg rl train`: DrQ-v2 on masked frames, evaluations in the chosen settings at frame 0
 and every K frames, and a checkpoint at every episode end for `--resume`.
 
+With `envs` N > 1, N episodes run in lockstep (one segmenter call and one actor call per
+agent step on all N frames); each agent step of each environment counts as one step of
+data, so updates still come every `update_every` steps of data, as with one environment.
+Episodes enter the replay when they end: it samples finished episodes only, as DrQ-v2,
+whose replay also stores an episode when it is over.
+
     RUN/config.json, RUN/train.csv (frames, episode, return), RUN/curve.csv and curve.png,
     RUN/eval/frames_<N>/{eval_info.json, eval.md}, RUN/checkpoint/ (see samg.rl.checkpoint)
 
@@ -29,7 +35,7 @@ from samg.il.report import write_eval_markdown
 from samg.rl.agent import DrQV2Agent
 from samg.rl.checkpoint import Checkpoint, atomic_write
 from samg.rl.config import RLConfig
-from samg.rl.env import MaskedEnv
+from samg.rl.env import MaskedEnvs
 from samg.rl.replay import ReplayBuffer
 from samg.segmenter.factory import make_segmenter
 
@@ -59,37 +65,42 @@ class RLRun:
         if config.episode_frames is not None:
             task = replace(task, episode_length=config.episode_frames)
         steps_per_episode = task.episode_length // config.action_repeat
-        if config.seed_frames < task.episode_length:
-            raise RLRunError(f"--seed-frames {config.seed_frames} is less than one episode ({task.episode_length} "
-                             "frames): updates sample finished episodes only, so raise it")  # fmt: skip
+        if config.seed_frames < config.envs * task.episode_length:
+            raise RLRunError(f"--seed-frames {config.seed_frames} is less than the first {config.envs} episode(s) "
+                             f"({config.envs} x {task.episode_length} frames): updates sample finished episodes only, "
+                             "so raise it (or use fewer --envs)")  # fmt: skip
         if config.replay_size <= steps_per_episode:
             raise RLRunError(f"--replay-size {config.replay_size} cannot hold one episode ({steps_per_episode + 1} "
                              "frames): raise it")  # fmt: skip
-        self.env = make_env(task)
-        self.env.task = task
-        self.renderer = FrameRenderer(task, self.env.model, config.image_size)
+        self.envs = [make_env(task) for _ in range(config.envs)]
+        for env in self.envs:
+            env.task = task
+        self.renderer = FrameRenderer(task, self.envs[0].model, config.image_size)
         self.segmenter = make_segmenter(task.name, config.segmenter)
         size = self.renderer.image_size
         torch.manual_seed(config.seed)  # CPU and CUDA; before the agent: the seed picks its initial weights
-        self.agent = DrQV2Agent((3 * config.frame_stack, size, size), self.env.action_dim, config.agent, device)
+        self.agent = DrQV2Agent((3 * config.frame_stack, size, size), self.envs[0].action_dim, config.agent, device)
         self.replay = ReplayBuffer(
-            config.replay_size, (size, size, 3), self.env.action_dim, config.frame_stack, config.nstep, config.discount
+            config.replay_size, (size, size, 3), self.envs[0].action_dim, config.frame_stack, config.nstep, config.discount
         )
         self.counters = Counters()
         self.rng = np.random.default_rng(config.seed)
         self.checkpoint = Checkpoint(config.out / "checkpoint")
 
-    def masked_env(self, setting: str) -> MaskedEnv:
-        return MaskedEnv(self.env, self.renderer, self.segmenter, setting, self.config.action_repeat, self.config.frame_stack)
+    def masked_envs(self, setting: str, count: int | None = None) -> MaskedEnvs:
+        """The first `count` environments (all by default) behind the segmenter."""
+        envs = self.envs[: count or len(self.envs)]
+        return MaskedEnvs(envs, self.renderer, self.segmenter, setting, self.config.action_repeat, self.config.frame_stack)
 
     # ---- checkpoints -----------------------------------------------------------------------
 
-    def save(self) -> None:
+    def save(self, episodes: list[dict]) -> None:
+        """After the episodes just finished (their replay records) were added."""
         agent = {**self.agent.state_dict(), "torch_rng": torch.get_rng_state()}
         if self.agent.device.type == "cuda":
             agent["cuda_rng"] = torch.cuda.get_rng_state_all()
         state = {**asdict(self.counters), "numpy_rng": self.rng.bit_generator.state}
-        self.checkpoint.save(agent, self.replay, state)
+        self.checkpoint.save(agent, self.replay, state, episodes)
 
     def load(self) -> None:
         """Back to the last checkpoint (or to the start when there is none yet), dropping what
@@ -119,46 +130,58 @@ class RLRun:
         if counters.step == 0 and counters.next_eval == 0:  # DrQ-v2 evaluates the untrained agent too
             self.evaluate()
             counters.next_eval = config.eval_every
-        env = self.masked_env("train")
+        envs = self.masked_envs("train")
         while counters.frames(config.action_repeat) < config.frames:
-            self.replay.start_episode(env.reset(config.seed * 100_000 + counters.episode))
-            episode_return, started, done = 0.0, time.perf_counter(), False
+            seeds = [config.seed * 100_000 + counters.episode + i for i in range(len(envs))]
+            first_frames = envs.reset(seeds)
+            steps: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []  # (actions, rewards, frames) of all N
+            started, done = time.perf_counter(), False
             while not done:
-                action = self.agent.act(env.observation(), counters.step, explore=True)
-                updating = counters.frames(config.action_repeat) >= config.seed_frames
-                if updating and counters.step % config.update_every == 0:
-                    self.agent.update(self.replay.sample(config.batch_size, self.rng), counters.step)
-                frame, reward, done = env.step(action)
-                self.replay.add(action, reward, frame)
-                episode_return += reward
-                counters.step += 1
-            self.replay.finish_episode()
-            counters.episode += 1
-            frames = counters.frames(config.action_repeat)
-            record = {"frames": frames, "episode": counters.episode, "return": round(episode_return, 3)}
-            _append_csv(config.out / "train.csv", record)  # no wall time: a resumed run writes the same file
-            if on_episode is not None:
-                on_episode(record | {"seconds": round(time.perf_counter() - started, 2)})
-            if frames >= counters.next_eval or frames >= config.frames:
+                actions = self.agent.act_batch(envs.observation(), counters.step, explore=True)
+                for step in range(counters.step, counters.step + len(envs)):
+                    if step * config.action_repeat >= config.seed_frames and step % config.update_every == 0:
+                        self.agent.update(self.replay.sample(config.batch_size, self.rng), step)
+                frames, rewards, done = envs.step(actions)
+                steps.append((actions, rewards, frames))
+                counters.step += len(envs)
+            records = []
+            for i, first in enumerate(first_frames):
+                self.replay.start_episode(first)
+                for actions, rewards, frames in steps:
+                    self.replay.add(actions[i], rewards[i], frames[i])
+                self.replay.finish_episode()
+                records.append(self.replay.last_episode())
+                counters.episode += 1
+                episode_return = sum(float(rewards[i]) for _, rewards, _ in steps)
+                # one row per episode, at the frames of the whole batch; no wall time: a resumed run writes the same file
+                row = {"frames": counters.frames(config.action_repeat), "episode": counters.episode,
+                       "return": round(episode_return, 3)}  # fmt: skip
+                _append_csv(config.out / "train.csv", row)
+                if on_episode is not None:
+                    on_episode(row | {"seconds": round(time.perf_counter() - started, 2)})
+            frames_done = counters.frames(config.action_repeat)
+            if frames_done >= counters.next_eval or frames_done >= config.frames:
                 self.evaluate()
-                counters.next_eval = (frames // config.eval_every + 1) * config.eval_every
-            self.save()
+                counters.next_eval = (frames_done // config.eval_every + 1) * config.eval_every
+            self.save(records)
 
     def evaluate(self) -> dict:
         config = self.config
         frames = self.counters.frames(config.action_repeat)
         episodes = []
         for setting in config.settings:
-            env = self.masked_env(setting)
-            for index in range(config.eval_episodes):
-                seed = EVAL_SEED_START + index
-                env.reset(seed)
-                total, done = 0.0, False
+            for first in range(0, config.eval_episodes, len(self.envs)):
+                seeds = [EVAL_SEED_START + index for index in range(first, min(first + len(self.envs), config.eval_episodes))]
+                envs = self.masked_envs(setting, len(seeds))
+                envs.reset(seeds)
+                totals, done = np.zeros(len(seeds)), False
                 while not done:
-                    _, reward, done = env.step(self.agent.act(env.observation(), self.counters.step, explore=False))
-                    total += reward
-                episodes.append({"setting": setting, "seed": seed, "success": env.success, "return": round(total, 3),
-                                 "steps": env.max_steps * config.action_repeat})  # fmt: skip
+                    actions = self.agent.act_batch(envs.observation(), self.counters.step, explore=False)
+                    _, rewards, done = envs.step(actions)
+                    totals += rewards
+                for seed, success, total in zip(seeds, envs.successes, totals, strict=True):
+                    episodes.append({"setting": setting, "seed": seed, "success": success, "return": round(float(total), 3),
+                                     "steps": envs.max_steps * config.action_repeat})  # fmt: skip
         info = {
             "run": str(config.out),
             "task": config.task,
@@ -180,7 +203,8 @@ class RLRun:
 
     def close(self) -> None:
         self.renderer.close()
-        self.env.close()
+        for env in self.envs:
+            env.close()
 
 
 def _truncate_csv(path: Path, last_frames: int) -> None:

@@ -100,10 +100,13 @@ class Killed(Exception):
     pass
 
 
-@pytest.mark.parametrize("dies_writing", ["state.json", "agent_"])
-def test_a_run_killed_between_checkpoints_resumes_to_the_same_files(tmp_path, monkeypatch, dies_writing):
+@pytest.mark.parametrize(("dies_writing", "envs"), [("state.json", 1), ("agent_", 1), ("state.json", 2)])
+def test_a_run_killed_between_checkpoints_resumes_to_the_same_files(tmp_path, monkeypatch, dies_writing, envs):
+    """Killed while writing the third checkpoint (episodes of 20 frames, N in lockstep end
+    together): the resumed run's files equal an uninterrupted run's, byte for byte."""
     out, reference = tmp_path / "run", tmp_path / "reference"
-    assert _train(out, "--frames", "80", "--seed", "3").exit_code == 0
+    flags = ["--frames", str(80 * envs), "--seed", "3", "--envs", str(envs), "--seed-frames", str(20 * envs)]
+    assert _train(out, *flags).exit_code == 0
     out.rename(reference)  # the same path for both runs: eval_info.json names it
 
     real_write, written = samg.rl.checkpoint.atomic_write, []
@@ -115,21 +118,26 @@ def test_a_run_killed_between_checkpoints_resumes_to_the_same_files(tmp_path, mo
             raise Killed
         real_write(path, write)
 
+    def rows(batches: int) -> list[int]:  # one row per episode, at the frames of its batch
+        return [batch * 20 * envs for batch in range(1, batches + 1) for _ in range(envs)]
+
     monkeypatch.setattr(samg.rl.checkpoint, "atomic_write", dies_at_the_third_checkpoint)
-    assert isinstance(_train(out, "--frames", "80", "--seed", "3").exception, Killed)
-    assert _frames_logged(out) == [20, 40, 60]  # the third episode was logged, its checkpoint never committed
+    assert isinstance(_train(out, *flags).exception, Killed)
+    assert _frames_logged(out) == rows(3)  # the third batch was logged, its checkpoint never committed
     monkeypatch.setattr(samg.rl.checkpoint, "atomic_write", real_write)
 
-    refused = _train(out, "--frames", "80", "--seed", "3")
+    refused = _train(out, *flags)
     assert refused.exit_code == 1 and "pass --resume" in refused.output
-    other = _train(out, "--frames", "80", "--seed", "3", "--resume", "--batch-size", "16")
+    other = _train(out, *flags, "--resume", "--batch-size", "16")
     assert other.exit_code == 1 and "another config" in other.output
-    resumed = _train(out, "--frames", "80", "--seed", "3", "--resume")
+    resumed = _train(out, *flags, "--resume")
     assert resumed.exit_code == 0, resumed.output
-    assert _frames_logged(out) == [20, 40, 60, 80] and _frames_logged(out, "curve.csv") == [0, 40, 80]
+    assert _frames_logged(out) == rows(4)
+    assert _frames_logged(out, "curve.csv") == {1: [0, 40, 80], 2: [0, 40, 80, 120, 160]}[envs]
 
     files = sorted(path.relative_to(reference) for path in reference.rglob("*") if path.is_file())
     assert files == sorted(path.relative_to(out) for path in out.rglob("*") if path.is_file())
+    assert len([name for name in files if name.name.startswith("episode_")]) == 4 * envs
     for name in files:
         assert (out / name).read_bytes() == (reference / name).read_bytes(), name
 
