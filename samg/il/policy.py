@@ -126,15 +126,22 @@ class BCPolicy(pl.LightningModule):
     def act_batch(self, frames: np.ndarray, proprio: np.ndarray) -> np.ndarray:
         """N observations (N, C, H, W) and (N, P) -> N actions in [-1, 1] (float32).
 
-        On the CPU the rows go through one at a time, so that each gets the bits it gets
-        alone: oneDNN picks convolution and GEMM kernels by batch size, and a last-bit change
-        in an action changes an episode's return (measured on door). The CPU gains little from
-        batching this small network; other devices take all rows in one pass."""
+        On the CPU the rows go through one at a time on one thread, so that each gets the bits
+        it gets alone in any process layout (`--envs`, `--workers`): oneDNN picks convolution
+        and GEMM kernels by batch size and splits reductions by thread count, and a last-bit
+        change in an action changes an episode's return (measured on door). The CPU gains
+        little from batching or threading this small network; other devices take all rows in
+        one pass."""
         device = self.action_mean.device
         frames_t = torch.as_tensor(frames, device=device)
         proprio_t = torch.as_tensor(proprio, dtype=torch.float32, device=device)
         if device.type == "cpu":
-            normalised = torch.cat([self(frames_t[i : i + 1], proprio_t[i : i + 1]) for i in range(len(frames_t))])
+            threads = torch.get_num_threads()
+            torch.set_num_threads(1)
+            try:
+                normalised = torch.cat([self(frames_t[i : i + 1], proprio_t[i : i + 1]) for i in range(len(frames_t))])
+            finally:
+                torch.set_num_threads(threads)
         else:
             normalised = self(frames_t, proprio_t)
         action = normalised * self.action_std + self.action_mean

@@ -30,11 +30,6 @@ def _per_episode(run, out, **parallel) -> list[dict]:
     return json.loads((out / "eval_info.json").read_text())["per_episode"]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="open (issue 15): under pytest, video_hard seed 1000003 returns -42.1643 at --envs 4, -42.1644 at "
-    "--envs 1; the same two evaluations in a plain script (same run, same assets) give equal results",
-)
 def test_envs_4_gives_the_episodes_of_envs_1(run, tmp_path):
     alone = _per_episode(run, tmp_path / "envs1")
     assert len(alone) == 8 and len({e["return"] for e in alone}) == 8  # the policy's actions matter
