@@ -19,7 +19,9 @@ bc_app = typer.Typer(help="Behaviour cloning on (masked) demo frames.", no_args_
 def bc_train(
     data: Path | None = typer.Option(None, help="Demo store from `samg collect` (default: the only one under data/)."),
     obs: str = typer.Option("masked", help="masked (rgb * mask) or raw."),
-    segmenter: str = typer.Option("oracle", help="Masks: oracle (masks/gt) or a mask set from `samg segment`."),
+    segmenter: str = typer.Option(
+        "oracle", help="Masks: oracle (masks/gt), a mask set from `samg segment`, or blank (black frames: the control)."
+    ),
     encoder: str = typer.Option("conv", help="conv (DrQ-v2, from scratch) or resnet18 (PIE-G, frozen ImageNet)."),
     epochs: int = typer.Option(80, min=1),
     batch_size: int = typer.Option(256, min=1),
@@ -41,7 +43,7 @@ def bc_train(
 
     data = data or only_store()
     task = DemoStore(data).plan.task
-    label = "raw" if obs == "raw" else f"masked_{segmenter}"
+    label = "raw" if obs == "raw" else "blank" if segmenter == "blank" else f"masked_{segmenter}"
     config = BCConfig(
         data=data,
         out=out or Path("runs") / f"{task}_{label}_s{seed}",
@@ -102,6 +104,9 @@ def eval_command(
     device: str = typer.Option("auto", help=DEVICE_HELP),
     videos: int = typer.Option(3, min=0, help="Episodes per setting recorded as MP4 (raw | mask | masked)."),
     out: Path | None = typer.Option(None, help="Output directory (default RUN/eval; compare: eval_compare.md)."),
+    layout: str = typer.Option(
+        "runs", "--format", help="compare: runs (a row per run) or paper (Table 3: a row per task and policy, in %)."
+    ),
     overwrite: bool = typer.Option(False, "--overwrite", help="Replace an earlier evaluation (or comparison) in --out."),
     allow_missing_assets: bool = allow_missing_assets_option(),
 ) -> None:
@@ -115,7 +120,7 @@ def eval_command(
         runs = [newest_run()]
         console.print(f"evaluating the newest run, {runs[0]}")
     if runs[0] == Path("compare"):
-        _compare(runs[1:], out or Path("eval_compare.md"), overwrite)
+        _compare(runs[1:], out or Path("eval_compare.md"), overwrite, layout)
         return
     if len(runs) != 1:
         raise SamgError("samg eval takes one RUN (or: samg eval compare RUN_A RUN_B ...)")
@@ -163,23 +168,28 @@ def eval_command(
     console.print(f"wrote {config.out_dir}/eval_info.json, eval.md, success.png, videos/")
 
 
-def _compare(runs: list[Path], out: Path, overwrite: bool) -> None:
-    from samg.il.report import compare_runs, write_comparison
+def _compare(runs: list[Path], out: Path, overwrite: bool, layout: str) -> None:
+    from samg.il.report import COMPARISON_LAYOUTS, write_comparison
+
+    if layout not in COMPARISON_LAYOUTS:
+        raise UnknownNameError("comparison format", layout, COMPARISON_LAYOUTS)
 
     if not runs:
         raise SamgError("samg eval compare needs at least one RUN")
+    if len({run.resolve() for run in runs}) < len(runs):
+        raise SamgError("samg eval compare got a RUN twice: name each run once (its training seeds are separate runs)")
     if out.is_dir():
         raise SamgError(f"--out {out} is a directory: give the comparison's file name")
     if out.exists() and not overwrite:
         raise SamgError(f"{out} exists: pass --overwrite to replace it, or another --out")
-    header, rows = compare_runs(runs)
-    table = Table(title="success rate [95% interval]")
+    header, rows = COMPARISON_LAYOUTS[layout](runs)
+    table = Table(title="success rate [95% interval]" if layout == "runs" else "success rate in % (Table 3 layout)")
     for column in header:
         table.add_column(column)
     for row in rows:
         table.add_row(*row)
     console.print(table)
-    write_comparison(header, rows, out)
+    write_comparison(header, rows, out, layout)
     console.print(f"wrote {out}")
 
 

@@ -22,7 +22,7 @@ class BCConfig:
     data: Path
     out: Path
     obs: str = "masked"  # masked: rgb * the segmenter's stored masks; raw: the frames as rendered
-    segmenter: str = "oracle"  # a mask set in the store (`samg segment --name`), or oracle
+    segmenter: str = "oracle"  # a mask set in the store (`samg segment --name`), oracle, or blank (no pixel)
     setting: str = "train"  # frames the policy learns from
     encoder: str = "conv"  # conv: DrQ-v2 stack from scratch; resnet18: PIE-G's frozen ImageNet layers
     epochs: int = 80
@@ -45,9 +45,9 @@ class BCConfig:
             raise UnknownNameError("encoder", self.encoder, ENCODERS)
         if self.accelerator not in ACCELERATORS:
             raise UnknownNameError("accelerator", self.accelerator, ACCELERATORS)
-        if self.segmenter != "oracle":
-            from samg.pipeline.masks import check_mask_name
+        from samg.pipeline.masks import SIMPLE_VIEWS, check_mask_name
 
+        if self.segmenter not in SIMPLE_VIEWS:
             check_mask_name(self.segmenter)
         _require(math.isfinite(self.lr) and self.lr > 0, f"--lr must be a positive number, got {self.lr}")
         for name in ("epochs", "batch_size", "frame_stack"):
@@ -66,6 +66,13 @@ class BCConfig:
     def mask_source(self) -> str:
         """What `DemoStore.frames` calls the view: 'none' for raw frames."""
         return "none" if self.obs == "raw" else self.segmenter
+
+    @property
+    def policy_obs(self) -> str:
+        """What the policy sees, as reports name it."""
+        if self.obs == "raw":
+            return "raw"
+        return "blank (proprioception only)" if self.segmenter == "blank" else f"masked ({self.segmenter})"
 
     def to_json(self) -> dict:
         values = asdict(self)

@@ -10,7 +10,7 @@ from rich.progress import track
 from torch.utils.data import DataLoader, Dataset
 
 from samg.il.config import BCConfig
-from samg.pipeline.masks import MaskSet, masked_episodes
+from samg.pipeline.masks import SIMPLE_VIEWS, MaskSet, masked_episodes
 from samg.pipeline.store import DemoStore, StoreError, require_chunks
 
 
@@ -119,7 +119,7 @@ class DemoDataModule(pl.LightningDataModule):
         keys = ["data/proprio", "data/action", f"images/{config.setting}/rgb"]
         if config.mask_source == "oracle":
             keys.append("masks/gt")
-        elif config.mask_source != "none":
+        elif config.mask_source not in SIMPLE_VIEWS:
             mask_set = MaskSet(store, config.mask_source)
             for episode in range(count):
                 mask_set.require_episode(config.setting, episode)

@@ -72,12 +72,13 @@ def live_segmenter_config(
     """The segmenter of the rollouts: `none`, `oracle`, `student:PATH`, or the mask set `name`
     (default: the one the policy trained on, whatever its name) rebuilt from the configuration
     stored with it. `switches` (SAM-G options) override the stored ones."""
+    from samg.pipeline.masks import SIMPLE_VIEWS
     from samg.segmenter.student import parse_student
 
     name = name or train.mask_source
     if (student := parse_student(name)) is not None:
         config = SegmenterConfig(kind="student", student=student, prompts_root=prompts_root)
-    elif name in ("none", "oracle"):
+    elif name in SIMPLE_VIEWS:
         config = SegmenterConfig(kind=name, prompts_root=prompts_root)
     else:
         from samg.pipeline.masks import MaskSet
@@ -262,7 +263,7 @@ def evaluate(config: EvalConfig, on_episode: Callable[[EpisodeResult], None] | N
         "run": str(config.run),
         "checkpoint": str(checkpoint),
         "task": demos["task"],
-        "policy_obs": train.obs if train.obs == "raw" else f"masked ({train.segmenter})",
+        "policy_obs": train.policy_obs,
         "segmenter": segmenter_config.describe(),
         "benchmark": benchmark,
         "seeds": [min(seeds), max(seeds)],

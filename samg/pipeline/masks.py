@@ -20,8 +20,8 @@ from samg.errors import SamgError
 from samg.pipeline.store import COMPRESSOR, DemoStore, StoreError, checked_read, chunk_file
 
 NAME_PATTERN = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]*")
-RESERVED_NAMES = ("gt", "counts")
-SIMPLE_VIEWS = ("none", "oracle")  # masked views computed on the fly, nothing stored
+SIMPLE_VIEWS = ("none", "oracle", "blank")  # masked views computed on the fly, nothing stored
+RESERVED_NAMES = ("gt", "counts", *SIMPLE_VIEWS)
 UNREADABLE = (ValueError, TypeError, KeyError, OSError, zarr.errors.BaseZarrError)  # what broken metadata raises
 
 
@@ -167,7 +167,8 @@ def masked_episodes(
     store: DemoStore, setting: str, segmenter: str = "none", episodes: range | None = None
 ) -> Iterator[np.ndarray]:
     """`rgb * mask` per episode, (L, H, W, 3) uint8, without writing masked copies:
-    `none` gives the raw frames, `oracle` uses masks/gt, any other name its stored masks."""
+    `none` gives the raw frames, `oracle` uses masks/gt, `blank` black frames, any other
+    name its stored masks."""
     if setting not in store.plan.settings:
         raise StoreError(f"{store.path} has no setting {setting!r}; it has {', '.join(store.plan.settings)}")
     mask_set = None if segmenter in SIMPLE_VIEWS else MaskSet(store, segmenter)
@@ -176,6 +177,9 @@ def masked_episodes(
         frames = store.read(f"images/{setting}/rgb", at)
         if segmenter == "none":
             yield frames
+            continue
+        if segmenter == "blank":
+            yield np.zeros_like(frames)
             continue
         if mask_set is None:
             mask = store.read("masks/gt", at) > 0

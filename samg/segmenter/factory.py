@@ -10,7 +10,7 @@ import torch
 from samg.errors import UnknownNameError
 from samg.segmenter.base import Segmenter
 from samg.segmenter.method import DEFAULT_MASK_WEIGHTS, SamgOptions, SamgSegmenter
-from samg.segmenter.simple import NoneSegmenter, OracleSegmenter
+from samg.segmenter.simple import BlankSegmenter, NoneSegmenter, OracleSegmenter
 
 DTYPES = {"fp32": torch.float32, "float32": torch.float32, "bf16": torch.bfloat16, "fp16": torch.float16}
 # what samg did before these switches existed, for descriptions stored then
@@ -111,6 +111,7 @@ SEGMENTERS: dict[str, Callable[[str, SegmenterConfig], Segmenter]] = {
     "samg": _samg,
     "oracle": lambda task, config: OracleSegmenter(),
     "none": lambda task, config: NoneSegmenter(),
+    "blank": lambda task, config: BlankSegmenter(),
     "student": _student,
 }
 

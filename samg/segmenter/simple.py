@@ -1,4 +1,5 @@
-"""The two reference points of every experiment: the simulator's mask and no mask."""
+"""The reference points of every experiment: the simulator's mask, no mask, and a blank
+image (the policy on proprioception alone)."""
 
 import numpy as np
 
@@ -31,6 +32,20 @@ class NoneSegmenter:
     def segment(self, frames: np.ndarray, ground_truth: np.ndarray | None = None) -> Segmentation:
         check_frames(frames)
         return Segmentation(masks=np.ones(frames.shape[:3], bool), diagnostics=[{} for _ in frames])
+
+    def describe(self) -> dict:
+        return {"kind": self.name}
+
+
+class BlankSegmenter:
+    """No pixel kept: the control that shows how much a policy uses its images at all."""
+
+    name = "blank"
+    needs_ground_truth = False
+
+    def segment(self, frames: np.ndarray, ground_truth: np.ndarray | None = None) -> Segmentation:
+        check_frames(frames)
+        return Segmentation(masks=np.zeros(frames.shape[:3], bool), diagnostics=[{} for _ in frames])
 
     def describe(self) -> dict:
         return {"kind": self.name}

@@ -106,3 +106,25 @@ def test_run_chains_collect_train_and_eval(tmp_path):
     assert result.exit_code == 0, result.output
     info = json.loads((tmp_path / "runs" / "door_oracle_s0" / "eval" / "eval_info.json").read_text())
     assert len(info["per_episode"]) == 5 and (tmp_path / "data" / "door_2.zarr").is_dir()
+
+
+def test_blank_control_trains_and_evaluates_on_black_frames(tiny_store, tmp_path):
+    """`--segmenter blank`: the policy sees black frames in training and in the rollouts, so
+    it acts on proprioception alone: the row that shows how much a task's policy uses vision."""
+    from samg.pipeline.masks import masked_episodes
+    from samg.pipeline.store import DemoStore
+
+    store = DemoStore(tiny_store)
+    blank, raw = next(masked_episodes(store, "train", "blank")), next(masked_episodes(store, "train", "none"))
+    assert blank.shape == raw.shape and raw.any() and not blank.any()
+
+    run = tmp_path / "blank_run"
+    trained = _train(tiny_store, run, "--segmenter", "blank", "--max-steps", "2")
+    assert trained.exit_code == 0, trained.output
+    evaluated = runner.invoke(app, ["eval", str(run), "--settings", "video_hard", "--episodes", "1", "--videos", "1"],
+                              env=ENV)  # fmt: skip
+    assert evaluated.exit_code == 0, evaluated.output
+    info = json.loads((run / "eval" / "eval_info.json").read_text())
+    assert info["segmenter"] == {"kind": "blank"} and info["policy_obs"] == "blank (proprioception only)"
+    named = runner.invoke(app, ["segment", str(tiny_store), "--name", "blank", "--segmenter", "oracle"], env=ENV)
+    assert named.exit_code != 0 and "invalid mask name 'blank'" in named.output
