@@ -153,7 +153,9 @@ _ALL_TASKS = (
     _adroit(
         "pen",
         "AdroitHandPen-v1",
-        (SceneObject("pen", ("Object",)),),
+        # the goal's green target pen too, as the official SAM-G prompts (without it the
+        # masked frames hide which orientation the task asks for)
+        (SceneObject("pen", ("Object",)), SceneObject("target", ("target",))),
         (ModelField("body_quat", "body", "target"),),
         AdroitScene(
             "adroit_pen.xml", CameraPose("vil_camera", (0.0, -0.8, 0.8), _VIL_QUAT), ("forearm",), ("pen", "target")
@@ -171,6 +173,7 @@ _ALL_TASKS = (
     _dmc("walker", "walk", ("torso",), "floor"),
     _dmc("walker", "stand", ("torso",), "floor"),
     _dmc("cartpole", "swingup", ("cart",), "floor"),
+    _dmc("cartpole", "balance", ("cart",), "floor"),
     _dmc("cheetah", "run", ("torso",), "ground"),
     _dmc("hopper", "stand", ("torso",), "floor"),
     _dmc("finger", "spin", ("proximal", "spinner"), "ground"),

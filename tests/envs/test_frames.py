@@ -100,7 +100,7 @@ def _pixel_of(data: mujoco.MjData, model: mujoco.MjModel, camera: int, point: np
     [
         ("door", {"S_grasp": 1, "S_handle": 2}),
         ("hammer", {"S_grasp": 1, "head": 2, "board": 3}),
-        ("pen", {"wrist": 1, "Object": 2}),  # the pen hides the palm from this close camera
+        ("pen", {"wrist": 1, "Object": 2, "target": 3}),  # the pen hides the palm from this close camera
         ("relocate", {"S_grasp": 1, "Object": 2}),
     ],
 )
