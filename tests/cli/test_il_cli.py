@@ -97,15 +97,27 @@ def test_eval_refuses_seeds_of_the_training_demos(tiny_store, tmp_path):
     assert result.exit_code == 1 and "overlap the training demos' seeds" in result.output
 
 
-def test_run_chains_collect_train_and_eval(tmp_path):
+@pytest.mark.parametrize("segmenter", ["oracle", "student"])
+def test_run_trains_raw_and_masked_on_the_same_demos_and_compares_them(tmp_path, segmenter):
     expert = random_expert_file(tmp_path)
-    args = ["run", "door", "--episodes", "2", "--epochs", "1", "--eval-episodes", "1", "--workers", "1",
-            "--image-size", "16", "--keep-failures", "--expert", str(expert), "--data", str(tmp_path / "data"),
-            "--out", str(tmp_path / "runs")]  # fmt: skip
-    result = runner.invoke(app, args, env=ENV)
+    args = ["run", "door", "--segmenter", segmenter, "--episodes", "2", "--epochs", "1", "--eval-episodes", "1",
+            "--workers", "1", "--envs", "2", "--image-size", "16", "--keep-failures", "--expert", str(expert),
+            "--data", str(tmp_path / "data"), "--out", str(tmp_path / "runs"), "--device", "cpu"]  # fmt: skip
+    result = runner.invoke(app, [*args, "--student-steps", "4"] if segmenter == "student" else args, env=ENV)
     assert result.exit_code == 0, result.output
-    info = json.loads((tmp_path / "runs" / "door_oracle_s0" / "eval" / "eval_info.json").read_text())
-    assert len(info["per_episode"]) == 5 and (tmp_path / "data" / "door_2.zarr").is_dir()
+    runs = tmp_path / "runs"
+    raw, masked = runs / "run_door_raw_s0", runs / f"run_door_{segmenter}_s0"
+    for run, policy_obs in ((raw, "raw"), (masked, f"masked ({segmenter})")):
+        info = json.loads((run / "eval" / "eval_info.json").read_text())
+        assert len(info["per_episode"]) == 5 and info["policy_obs"] == policy_obs
+        assert json.loads((run / "config.json").read_text())["data"] == str(tmp_path / "data" / "door_2.zarr")
+    if segmenter == "student":
+        assert json.loads((masked / "eval" / "eval_info.json").read_text())["segmenter"]["kind"] == "student"
+        assert (runs / "student_door_2.safetensors").is_file()
+    table = (runs / "run_door_compare.md").read_text()
+    assert "| raw |" in table and f"masked ({segmenter})" in table and "Average" in table
+    again = runner.invoke(app, [*args, "--student-steps", "4"] if segmenter == "student" else args, env=ENV)
+    assert again.exit_code == 0 and "done in" in again.output  # every stage found done and reused
 
 
 def test_blank_control_trains_and_evaluates_on_black_frames(tiny_store, tmp_path):
