@@ -21,7 +21,7 @@ from samg.pipeline.store import COMPRESSOR, DemoStore, StoreError, checked_read,
 
 NAME_PATTERN = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]*")
 SIMPLE_VIEWS = ("none", "oracle", "blank")  # masked views computed on the fly, nothing stored
-RESERVED_NAMES = ("gt", "counts", *SIMPLE_VIEWS)
+RESERVED_NAMES = ("gt", "counts", "blank")  # blank: the black-frame view would shadow a mask set of that name
 UNREADABLE = (ValueError, TypeError, KeyError, OSError, zarr.errors.BaseZarrError)  # what broken metadata raises
 
 
