@@ -20,7 +20,7 @@ from tests.pipeline.helpers import synthetic_store
 def test_names():
     assert parse_segmenter("student:runs/s.safetensors") == ("student", Path("runs/s.safetensors"))
     assert parse_segmenter("oracle") == ("oracle", None)
-    with pytest.raises(UnknownNameError, match="valid segmenters: samg, oracle, none, student:PATH"):
+    with pytest.raises(UnknownNameError, match="valid segmenters: samg, oracle, none, blank, student:PATH"):
         parse_segmenter("student")
     with pytest.raises(SamgError, match="needs the student file"):
         parse_segmenter("student:")
