@@ -182,14 +182,18 @@ def _compare(runs: list[Path], out: Path, overwrite: bool, layout: str) -> None:
     if out.exists() and not overwrite:
         raise SamgError(f"{out} exists: pass --overwrite to replace it, or another --out")
     header, rows = COMPARISON_LAYOUTS[layout](runs)
-    table = Table(title="success rate [95% interval]" if layout == "runs" else "success rate in % (Table 3 layout)")
+    _print_table("success rate [95% interval]" if layout == "runs" else "success rate in % (Table 3 layout)", header, rows)
+    write_comparison(header, rows, out, layout)
+    console.print(f"wrote {out}")
+
+
+def _print_table(title: str, header: list[str], rows: list[list[str]]) -> None:
+    table = Table(title=title)
     for column in header:
         table.add_column(column)
     for row in rows:
         table.add_row(*row)
     console.print(table)
-    write_comparison(header, rows, out, layout)
-    console.print(f"wrote {out}")
 
 
 @one_line_errors
@@ -231,12 +235,7 @@ def run_command(
     )  # fmt: skip
     result = run_experiment(config, say=lambda line: console.print(line, markup=False))
     header, rows = result["table"]
-    table = Table(title=f"{task}: success rate [95% interval], {eval_episodes} episodes a setting")
-    for column in header:
-        table.add_column(column)
-    for row in rows:
-        table.add_row(*row)
-    console.print(table)
+    _print_table(f"{task}: success rate [95% interval], {eval_episodes} episodes a setting", header, rows)
     comparison = out / f"run_{task}_compare.md"
     from samg.il.report import write_comparison
 

@@ -29,6 +29,20 @@ class EpisodeResult:
     video: np.ndarray | None = None  # (T, H, 3W, 3): raw | mask | masked
 
 
+def render_and_segment(
+    renderer: FrameRenderer, segmenter: Segmenter, views: list[tuple[np.ndarray, str, int]], step: int
+) -> tuple[np.ndarray, np.ndarray]:
+    """Each (simulator state, setting, episode seed) rendered at `step`, then one segmenter
+    call on all the frames (the oracle reads each frame's live ground truth): (frames, masks)."""
+    rgb, truth = [], []
+    for sim_state, setting, seed in views:
+        rgb.append(renderer.render(sim_state, setting, seed, step))
+        if segmenter.needs_ground_truth:
+            truth.append(renderer.object_mask())
+    frames = np.stack(rgb)
+    return frames, segmenter.segment(frames, np.stack(truth) if truth else None).masks
+
+
 def run_episode(
     policy: BCPolicy,
     env: TaskEnv,
@@ -68,13 +82,8 @@ def run_episodes(
     totals = [0.0] * len(jobs)
     videos: list[list[np.ndarray]] = [[] for _ in jobs]
     for t in range(max_steps or envs[0].task.episode_length):
-        rgb, truth = [], []
-        for step, job in zip(steps, jobs, strict=True):
-            rgb.append(renderer.render(step.sim_state, job.setting, job.seed, t))
-            if segmenter.needs_ground_truth:
-                truth.append(renderer.object_mask())
-        frames = np.stack(rgb)
-        masks = segmenter.segment(frames, np.stack(truth) if truth else None).masks
+        views = [(step.sim_state, job.setting, job.seed) for step, job in zip(steps, jobs, strict=True)]
+        frames, masks = render_and_segment(renderer, segmenter, views, t)
         observed = apply_masks(frames, masks)
         for stack, frame in zip(stacks, observed, strict=True):
             stack.extend([frame] * (frame_stack if not stack else 1))

@@ -7,6 +7,7 @@ from collections import deque
 import numpy as np
 
 from samg.envs import FrameRenderer, Step, TaskEnv
+from samg.il.rollout import render_and_segment
 from samg.segmenter.base import Segmenter, apply_masks
 
 
@@ -39,13 +40,8 @@ class MaskedEnvs:
         return self.envs[0].action_dim
 
     def _masked_frames(self) -> np.ndarray:
-        rgb, truth = [], []
-        for step, seed in zip(self._steps, self._seeds, strict=True):
-            rgb.append(self.renderer.render(step.sim_state, self.setting, seed, self._t))
-            if self.segmenter.needs_ground_truth:
-                truth.append(self.renderer.object_mask())
-        frames = np.stack(rgb)
-        return apply_masks(frames, self.segmenter.segment(frames, np.stack(truth) if truth else None).masks)
+        views = [(step.sim_state, self.setting, seed) for step, seed in zip(self._steps, self._seeds, strict=True)]
+        return apply_masks(*render_and_segment(self.renderer, self.segmenter, views, self._t))
 
     def observation(self) -> np.ndarray:
         """(N, stack x 3, H, W) uint8, oldest frame first."""

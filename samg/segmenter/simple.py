@@ -23,29 +23,28 @@ class OracleSegmenter:
         return {"kind": self.name}
 
 
-class NoneSegmenter:
+class _ConstantSegmenter:
+    """Every pixel kept (`keep`) or none: no model, no ground truth."""
+
+    name: str
+    keep: bool
+    needs_ground_truth = False
+
+    def segment(self, frames: np.ndarray, ground_truth: np.ndarray | None = None) -> Segmentation:
+        check_frames(frames)
+        return Segmentation(masks=np.full(frames.shape[:3], self.keep), diagnostics=[{} for _ in frames])
+
+    def describe(self) -> dict:
+        return {"kind": self.name}
+
+
+class NoneSegmenter(_ConstantSegmenter):
     """All pixels kept: the raw-frame baseline, through the same interface."""
 
-    name = "none"
-    needs_ground_truth = False
-
-    def segment(self, frames: np.ndarray, ground_truth: np.ndarray | None = None) -> Segmentation:
-        check_frames(frames)
-        return Segmentation(masks=np.ones(frames.shape[:3], bool), diagnostics=[{} for _ in frames])
-
-    def describe(self) -> dict:
-        return {"kind": self.name}
+    name, keep = "none", True
 
 
-class BlankSegmenter:
+class BlankSegmenter(_ConstantSegmenter):
     """No pixel kept: the control that shows how much a policy uses its images at all."""
 
-    name = "blank"
-    needs_ground_truth = False
-
-    def segment(self, frames: np.ndarray, ground_truth: np.ndarray | None = None) -> Segmentation:
-        check_frames(frames)
-        return Segmentation(masks=np.zeros(frames.shape[:3], bool), diagnostics=[{} for _ in frames])
-
-    def describe(self) -> dict:
-        return {"kind": self.name}
+    name, keep = "blank", False
