@@ -42,6 +42,12 @@ def rl_train(
         help="Frames over which exploration noise decays 1.0 -> 0.1. Default: DrQ-v2's for the task "
         "(100k agent steps; 500k for cheetah_run and quadruped_walk).",
     ),
+    saturation_penalty: float = typer.Option(
+        0.0,
+        min=0.0,
+        help="Not DrQ-v2 (0): penalty on the actor's pre-tanh mean beyond +-3, which frees an actor stuck "
+        "at +-1 (docs/fidelity.md). 1e-3 in the learning check.",
+    ),
     device: str = typer.Option("auto", help=DEVICE_HELP),
     resume: bool = typer.Option(False, "--resume", help="Continue the run in --out from its checkpoint."),
     tiny: bool = typer.Option(False, "--tiny", hidden=True, help="Tiny samg architectures (tests)."),
@@ -68,7 +74,7 @@ def rl_train(
     kind, student = parse_segmenter(segmenter)
     device = resolve_device(device)
     given = {"batch_size": batch_size, "nstep": nstep}
-    agent = AgentConfig(hidden_dim=hidden_dim)
+    agent = AgentConfig(hidden_dim=hidden_dim, saturation_penalty=saturation_penalty)
     if random_frames is not None:
         agent = replace(agent, expl_steps=random_frames // action_repeat)
     config = RLConfig.for_task(

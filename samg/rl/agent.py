@@ -24,6 +24,12 @@ class AgentConfig:
     std_clip: float = 0.3
     shift_pad: int = 4
     expl_steps: int = 2_000  # agent steps of uniform random actions (DrQ-v2's num_expl_steps)
+    # Not DrQ-v2 (0 there): weight of a penalty on the actor's pre-tanh mean beyond
+    # +-saturation_bound. A saturated actor (pre-tanh ~9: float32 tanh is exactly 1, its
+    # derivative exactly 0) gets no gradient from the critic and stays at the bound whatever
+    # the critic prefers; the penalty is zero for actions inside +-tanh(bound) = +-0.995.
+    saturation_penalty: float = 0.0
+    saturation_bound: float = 3.0
 
     def std(self, step: int) -> float:
         mix = min(step / self.std_steps, 1.0)
@@ -55,7 +61,10 @@ class Actor(nn.Module):
         self.policy = _mlp(feature_dim, hidden_dim, action_dim)
 
     def forward(self, features: torch.Tensor) -> torch.Tensor:
-        return torch.tanh(self.policy(self.trunk(features)))
+        return torch.tanh(self.pre_tanh(features))
+
+    def pre_tanh(self, features: torch.Tensor) -> torch.Tensor:
+        return self.policy(self.trunk(features))
 
 
 class Critic(nn.Module):
@@ -146,8 +155,12 @@ class DrQV2Agent:
         return {"critic_loss": loss.item(), "q": q1.mean().item()}
 
     def _update_actor(self, features, step) -> dict[str, float]:
-        action = noisy(self.actor(features), self.config.std(step), self.config.std_clip)
+        pre_tanh = self.actor.pre_tanh(features)
+        action = noisy(torch.tanh(pre_tanh), self.config.std(step), self.config.std_clip)
         loss = -torch.min(*self.critic(features, action)).mean()
+        if self.config.saturation_penalty:
+            excess = (pre_tanh.abs() - self.config.saturation_bound).clamp(min=0)
+            loss = loss + self.config.saturation_penalty * (excess**2).mean()
         self.optimizers["actor"].zero_grad(set_to_none=True)
         loss.backward()
         self.optimizers["actor"].step()

@@ -88,6 +88,33 @@ def test_a_clipped_sample_still_passes_the_actors_gradient():
     assert actor.policy[-1].weight.grad.abs().sum() > 0  # straight-through, as DrQ-v2's TruncatedNormal
 
 
+class _PrefersMinusOne(torch.nn.Module):
+    """A critic whose Q falls as the action rises: the best action is -1 everywhere."""
+
+    def forward(self, features: torch.Tensor, action: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        q = -action.sum(dim=-1, keepdim=True)
+        return q, q
+
+
+@pytest.mark.parametrize("penalty", [0.0, 1e-3])
+def test_the_saturation_penalty_frees_an_actor_stuck_at_plus_one(penalty):
+    torch.manual_seed(0)
+    config = AgentConfig(hidden_dim=16, lr=1e-2, saturation_penalty=penalty)
+    agent = DrQV2Agent((9, 16, 16), action_dim=1, config=config)
+    agent.critic = _PrefersMinusOne()
+    with torch.no_grad():
+        agent.actor.policy[-1].bias.fill_(12.0)  # float32 tanh(12) == 1: its derivative is exactly 0
+    features = torch.randn(64, agent.encoder.out_dim)
+    assert torch.all(agent.actor(features) == 1.0)
+    for _ in range(100):
+        agent._update_actor(features, step=10**6)
+    means = agent.actor(features).detach()
+    if penalty:
+        assert means.max() < 0.99  # back where the critic's gradient reaches it
+    else:
+        assert torch.all(means == 1.0)  # DrQ-v2's actor: stuck, though -1 is better everywhere
+
+
 def test_weights_start_orthogonal_with_zero_biases():
     agent = DrQV2Agent((9, 32, 32), action_dim=2, config=AgentConfig(hidden_dim=32))
     for module in (agent.encoder, agent.actor, agent.critic):
