@@ -65,6 +65,11 @@ def evaluations(run: Path) -> dict[int, list[float]]:
     return dict(sorted(found.items()))
 
 
+def run_label(config: dict) -> str:
+    penalty = config["agent"].get("saturation_penalty", 0.0)
+    return f"seed {config['seed']}" + (f", saturation penalty {penalty:g}" if penalty else "")
+
+
 def plot(runs: dict[str, dict[int, list[float]]], lines: dict[str, list[float]], task: str, path: Path) -> None:
     import matplotlib
 
@@ -100,7 +105,7 @@ def main() -> None:
         raise SystemExit("the runs differ in task, action repeat, evaluation episodes or episode length")
     task, action_repeat, episodes, episode_frames = same.pop()
     lines = baselines(task, episodes, action_repeat, episode_frames)
-    runs = {f"seed {c['seed']}": evaluations(run) for c, run in zip(configs, args.runs, strict=True)}
+    runs = {run_label(c): evaluations(run) for c, run in zip(configs, args.runs, strict=True)}
     print("| frames | " + " | ".join(runs) + " |")
     print("|---|" + "---|" * len(runs))
     for frames in sorted({f for curve in runs.values() for f in curve}):
