@@ -219,7 +219,7 @@ def run_command(
     allow_missing_assets: bool = allow_missing_assets_option(),
 ) -> None:
     """Raw frames vs masked frames on the same demos: collect, train both, evaluate both in
-    every setting, compare. About 15 minutes on 2 CPU cores with the defaults."""
+    every setting, compare. About 10 minutes for door on 2 CPU cores with the defaults."""
     import os
 
     from samg.benchmark.assets import allow_missing_assets as allow_missing

@@ -18,8 +18,8 @@ EXPERIMENT_SEGMENTERS = ("oracle", "student", "samg")
 
 @dataclass(frozen=True)
 class ExperimentConfig:
-    """Defaults measured to finish in about 15 minutes on 2 CPU cores for door and show the
-    gap (docs/benchmarks.md); the paper's protocol is 300 demos, 80 epochs, lr 5e-5, 100
+    """Defaults chosen to finish in about 10 minutes on 2 CPU cores for door (10.4 measured)
+    and show the gap (README); the paper's protocol is 300 demos, 80 epochs, lr 5e-5, 100
     episodes and 3 seeds."""
 
     task: str = "door"
