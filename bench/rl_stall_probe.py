@@ -19,25 +19,25 @@ import numpy as np
 import torch
 
 from samg.rl.agent import AgentConfig, DrQV2Agent
+from samg.rl.checkpoint import Checkpoint
 from samg.rl.replay import ReplayBuffer
-from samg.safe_load import safe_torch_load
 
 PROBE_BATCH = 512
 
 
 def load(run: Path, penalty: float) -> tuple[DrQV2Agent, ReplayBuffer, dict, dict]:
+    """The run's committed checkpoint, read as `--resume` reads it (which also drops files
+    newer than the commit)."""
     config = json.loads((run / "config.json").read_text())
-    state = json.loads((run / "checkpoint" / "state.json").read_text())
-    episodes = sorted((run / "checkpoint" / "replay").glob("episode_*.npz"))
-    action_dim = np.load(episodes[0])["actions"].shape[1]
-    size = config["image_size"]
+    with np.load(next((run / "checkpoint" / "replay").glob("episode_*.npz")), allow_pickle=False) as episode:
+        frame_shape, action_dim = episode["frames"].shape[1:], episode["actions"].shape[1]
     agent_config = replace(AgentConfig(**config["agent"]), saturation_penalty=penalty)
-    agent = DrQV2Agent((3 * config["frame_stack"], size, size), action_dim, agent_config)
-    agent.load_state_dict(safe_torch_load(run / "checkpoint" / state["agent_file"], "RL agent checkpoint"))
-    replay = ReplayBuffer(10**6, (size, size, 3), action_dim, config["frame_stack"], config["nstep"], config["discount"])
-    for path in episodes:
-        with np.load(path, allow_pickle=False) as saved:
-            replay.restore_episode({name: saved[name] for name in saved.files})
+    agent = DrQV2Agent((3 * config["frame_stack"], *frame_shape[:2]), action_dim, agent_config)
+    replay = ReplayBuffer(
+        config["replay_size"], frame_shape, action_dim, config["frame_stack"], config["nstep"], config["discount"]
+    )
+    agent_state, state = Checkpoint(run / "checkpoint").load(replay, agent.device)
+    agent.load_state_dict(agent_state)
     return agent, replay, config, state
 
 
