@@ -7,7 +7,6 @@ run at once. On a GPU use one worker and many envs (the models see big batches);
 workers. An episode's result does not depend on either number (tests/il/test_lockstep.py)."""
 
 import json
-import math
 import multiprocessing
 from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor
@@ -23,6 +22,7 @@ from samg.envs.appearance import files_of
 from samg.errors import UnknownNameError
 from samg.il.config import BCConfig, RunError, read_json
 from samg.il.rollout import EpisodeJob, EpisodeResult, run_episodes
+from samg.results import aggregate, write_eval_markdown, write_success_plot
 from samg.segmenter.factory import SegmenterConfig, make_segmenter
 from samg.workers import die_with_parent, one_render_thread
 
@@ -97,30 +97,6 @@ def live_segmenter_config(
             raise RunError(f"--{next(iter(switches)).replace('_', '-')} applies to SAM-G masks, not to {config.kind}")
         config = replace(config, options=replace(config.options, **switches))
     return config
-
-
-def wilson_interval(successes: int, trials: int, z: float = 1.96) -> tuple[float, float]:
-    if trials == 0:
-        return (0.0, 1.0)
-    p = successes / trials
-    centre = (p + z * z / (2 * trials)) / (1 + z * z / trials)
-    half = z * math.sqrt(p * (1 - p) / trials + z * z / (4 * trials * trials)) / (1 + z * z / trials)
-    return (max(0.0, centre - half), min(1.0, centre + half))
-
-
-def aggregate(episodes: list[dict], settings: tuple[str, ...]) -> dict:
-    summary = {}
-    for setting in settings:
-        mine = [e for e in episodes if e["setting"] == setting]
-        wins = sum(e["success"] for e in mine)
-        low, high = wilson_interval(wins, len(mine))
-        summary[setting] = {
-            "episodes": len(mine),
-            "success_rate": wins / len(mine) if mine else float("nan"),
-            "ci95": [round(low, 4), round(high, 4)],
-            "mean_return": float(np.mean([e["return"] for e in mine])) if mine else float("nan"),
-        }
-    return summary
 
 
 # ---- workers --------------------------------------------------------------------------------
@@ -271,8 +247,6 @@ def evaluate(config: EvalConfig, on_episode: Callable[[EpisodeResult], None] | N
         "aggregate": aggregate(episodes, config.settings),
     }
     (out / "eval_info.json").write_text(json.dumps(info, indent=2) + "\n")
-    from samg.il.report import write_eval_markdown, write_success_plot
-
     write_eval_markdown(info, out / "eval.md")
     write_success_plot(info, out / "success.png")
     return info

@@ -1,75 +1,12 @@
-"""Evaluation reports: `eval.md` (a table like the paper's Table 3), `success.png`, and the
-comparison of several runs."""
+"""The comparison of several evaluated runs (`samg eval compare`): one row per run, or the
+paper's Table 3 layout."""
 
 from pathlib import Path
 
 import numpy as np
 
 from samg.il.config import RunError, read_json
-
-
-def _cell(values: dict) -> str:
-    low, high = values["ci95"]
-    return f"{values['success_rate']:.2f} [{low:.2f}, {high:.2f}]"
-
-
-def _benchmark_line(benchmark: dict | None) -> str:
-    if benchmark is None:
-        return "Benchmark: not recorded."
-    missing = ", ".join(benchmark["missing"])
-    return f"Benchmark: {benchmark['name']} ({len(benchmark['files'])} files verified" + (
-        f"; missing, replaced by the next file of their pool: {missing})." if missing else ")."
-    )
-
-
-def write_eval_markdown(info: dict, path: Path) -> None:
-    aggregate = info["aggregate"]
-    settings = list(aggregate)
-    lines = [
-        f"# Evaluation of `{info['run']}` ({info['task']})",
-        "",
-        f"Policy observations: {info['policy_obs']}; segmenter in the loop: "
-        f"`{', '.join(f'{k}={v}' for k, v in info['segmenter'].items())}`; seeds {info['seeds'][0]}-{info['seeds'][1]}.",
-        "Success rate [95% Wilson interval] over the episodes of each setting.",
-        _benchmark_line(info.get("benchmark")),
-        "",
-        "| " + " | ".join(settings) + " |",
-        "|" + "---|" * len(settings),
-        "| " + " | ".join(_cell(aggregate[s]) for s in settings) + " |",
-        "",
-        "| setting | episodes | success rate | 95% interval | mean return |",
-        "|---|---|---|---|---|",
-    ]
-    for setting, values in aggregate.items():
-        low, high = values["ci95"]
-        lines.append(
-            f"| {setting} | {values['episodes']} | {values['success_rate']:.3f} | [{low:.3f}, {high:.3f}] | "
-            f"{values['mean_return']:.1f} |"
-        )
-    path.write_text("\n".join(lines) + "\n")
-
-
-def write_success_plot(info: dict, path: Path) -> None:
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    aggregate = info["aggregate"]
-    settings = list(aggregate)
-    rates = [aggregate[s]["success_rate"] for s in settings]
-    errors = [
-        [r - aggregate[s]["ci95"][0] for s, r in zip(settings, rates, strict=True)],
-        [aggregate[s]["ci95"][1] - r for s, r in zip(settings, rates, strict=True)],
-    ]
-    figure, axis = plt.subplots(figsize=(1.3 * len(settings) + 1.5, 3.2))
-    axis.bar(settings, rates, yerr=errors, capsize=4, color="#4878a8")
-    axis.set_ylim(0, 1.05)
-    axis.set_ylabel("success rate (95% CI)")
-    axis.set_title(f"{info['task']}: {info['policy_obs']}")
-    figure.tight_layout()
-    figure.savefig(path, dpi=120)
-    plt.close(figure)
+from samg.results import success_cell, wilson_interval
 
 
 def load_eval(run: Path) -> dict:
@@ -89,8 +26,6 @@ def load_eval(run: Path) -> dict:
 def _pooled(info: dict, settings: list[str]) -> dict:
     """The average over `settings`: successes and episodes pooled (with equal episodes per
     setting, the mean of the rates), its Wilson interval over all of them."""
-    from samg.il.evaluate import wilson_interval
-
     present = [info["aggregate"][s] for s in settings if s in info["aggregate"]]
     episodes = sum(values["episodes"] for values in present)
     wins = round(sum(values["success_rate"] * values["episodes"] for values in present))
@@ -104,8 +39,8 @@ def compare_runs(runs: list[Path]) -> tuple[list[str], list[list[str]]]:
     header = ["run", "observations", *settings, "Average"]
     rows = []
     for run, info in zip(runs, infos, strict=True):
-        cells = [_cell(info["aggregate"][s]) if s in info["aggregate"] else "-" for s in settings]
-        rows.append([str(run), info["policy_obs"], *cells, _cell(_pooled(info, settings))])
+        cells = [success_cell(info["aggregate"][s]) if s in info["aggregate"] else "-" for s in settings]
+        rows.append([str(run), info["policy_obs"], *cells, success_cell(_pooled(info, settings))])
     return header, rows
 
 

@@ -9,6 +9,7 @@ import numpy as np
 from samg.envs import FrameRenderer, TaskEnv
 from samg.il.policy import BCPolicy
 from samg.segmenter.base import Segmenter, apply_masks
+from samg.segmenter.live import render_and_segment
 
 
 @dataclass(frozen=True)
@@ -27,20 +28,6 @@ class EpisodeResult:
     steps: int
     success_steps: int
     video: np.ndarray | None = None  # (T, H, 3W, 3): raw | mask | masked
-
-
-def render_and_segment(
-    renderer: FrameRenderer, segmenter: Segmenter, views: list[tuple[np.ndarray, str, int]], step: int
-) -> tuple[np.ndarray, np.ndarray]:
-    """Each (simulator state, setting, episode seed) rendered at `step`, then one segmenter
-    call on all the frames (the oracle reads each frame's live ground truth): (frames, masks)."""
-    rgb, truth = [], []
-    for sim_state, setting, seed in views:
-        rgb.append(renderer.render(sim_state, setting, seed, step))
-        if segmenter.needs_ground_truth:
-            truth.append(renderer.object_mask())
-    frames = np.stack(rgb)
-    return frames, segmenter.segment(frames, np.stack(truth) if truth else None).masks
 
 
 def run_episode(

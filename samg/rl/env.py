@@ -7,8 +7,8 @@ from collections import deque
 import numpy as np
 
 from samg.envs import FrameRenderer, Step, TaskEnv
-from samg.il.rollout import render_and_segment
 from samg.segmenter.base import Segmenter, apply_masks
+from samg.segmenter.live import render_and_segment
 
 
 class MaskedEnvs:

@@ -30,8 +30,7 @@ from samg.devices import resolve_device
 from samg.envs import FrameRenderer, get_task, make_env
 from samg.errors import SamgError
 from samg.il.config import read_json
-from samg.il.evaluate import aggregate
-from samg.il.report import write_eval_markdown
+from samg.results import aggregate, write_eval_markdown
 from samg.rl.agent import DrQV2Agent
 from samg.rl.checkpoint import Checkpoint, atomic_write
 from samg.rl.config import RLConfig

@@ -4,11 +4,10 @@ import json
 from pathlib import Path
 
 from samg.il.report import compare_runs, paper_table
+from samg.results import wilson_interval
 
 
 def _evaluated_run(root: Path, name: str, task: str, policy: str, wins: dict[str, int], episodes: int = 20) -> Path:
-    from samg.il.evaluate import wilson_interval
-
     aggregate = {
         setting: {"episodes": episodes, "success_rate": won / episodes, "ci95": list(wilson_interval(won, episodes)),
                   "mean_return": 0.0}  # fmt: skip
