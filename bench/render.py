@@ -1,12 +1,14 @@
-"""Rendering cost per visual setting against the plain MuJoCo render of the same frames.
+"""Rendering cost per visual setting against the plain MuJoCo render of the same frames,
+and the cost and effect of each shadow-map size.
 
     python bench/render.py [--tasks door,hammer,pen] [--frames 100] [--size 84] [--repeats 7]
 
 The floor is the bare render of an already-posed frame (update scene, draw, read
 pixels) with the same tuned context, without shadows. A setting's cost includes
 everything it adds: setting the stored state, posing, applying the look, compositing the
-background. Each setting is timed without shadows (samg's default) and with the
-benchmark's shadows (4096 shadow map), the measurement behind that default.
+background, the task's shadows. The second table renders `train` at each shadow-map size
+(0: off) and compares its pixels with the benchmark's 4096 map: the measurement behind
+the task's default size.
 Missing benchmark files are allowed here (SAMG_ALLOW_MISSING_ASSETS=1).
 """
 
@@ -24,7 +26,9 @@ import numpy as np
 
 from samg.envs import SETTING_NAMES, FrameRenderer, get_task, make_env
 from samg.envs.preview import smooth_random_actions
-from samg.envs.scene import SceneRenderer
+from samg.envs.scene import BENCHMARK_SHADOW_MAP_SIZE, SceneRenderer
+
+SHADOW_SIZES = (0, 128, 256, 512, 1024, 2048, BENCHMARK_SHADOW_MAP_SIZE)
 
 
 def episode_states(task: str, frames: int, seed: int = 0) -> tuple[object, list[np.ndarray]]:
@@ -57,16 +61,16 @@ def main() -> None:
     args = parser.parse_args()
     print(f"machine: {platform.processor() or platform.machine()}, {os.cpu_count()} cores, "
           f"MUJOCO_GL={os.environ['MUJOCO_GL']}, {args.size}x{args.size}, {args.frames} frames")
-    columns = [*SETTING_NAMES, *(f"{s} +shadows" for s in SETTING_NAMES), "gt mask"]
+    columns = [*SETTING_NAMES, *(f"train shadows {n}" for n in SHADOW_SIZES), "gt mask"]
     header = f"| task | floor fps | {' | '.join(f'{c} x floor' for c in columns)} |"
     print(header)
     print("|" + "---|" * (header.count("|") - 1))
+    differing = {}
     for name in args.tasks.split(","):
         task = get_task(name)
         env, states = episode_states(name, args.frames)
-        with FrameRenderer(task, env.model, args.size) as renderer, FrameRenderer(
-            task, env.model, args.size, shadows=True
-        ) as shadowed:
+        shadowed = {n: FrameRenderer(task, env.model, args.size, shadow_size=n) for n in SHADOW_SIZES}
+        with FrameRenderer(task, env.model, args.size) as renderer:
             floor_model = copy.copy(renderer.model)
             floor_data = mujoco.MjData(floor_model)
             posed = []
@@ -78,12 +82,28 @@ def main() -> None:
                 variants = {"floor": lambda _, t, posed=posed: plain.render(posed[t])}
                 for setting in SETTING_NAMES:
                     variants[setting] = lambda s, t, n=setting: renderer.render(s, n, 0, t)
-                    variants[f"{setting} +shadows"] = lambda s, t, n=setting: shadowed.render(s, n, 0, t)
+                for size, other in shadowed.items():
+                    variants[f"train shadows {size}"] = lambda s, t, r=other: r.render(s, "train", 0, t)
                 variants["gt mask"] = lambda s, t: renderer.object_mask(s)
                 ms = per_frame_ms(variants, states, args.repeats)
+            differing[name] = _differing_pixels(shadowed, states)
+        for other in shadowed.values():
+            other.close()
         env.close()
         ratios = " | ".join(f"{ms[n] / ms['floor']:.2f}" for n in columns)
-        print(f"| {name} | {1e3 / ms['floor']:.0f} | {ratios} |")
+        print(f"| {name} (shadows {renderer.shadow_size}) | {1e3 / ms['floor']:.0f} | {ratios} |")
+    print()
+    print(f"Pixels of `train` differing by more than 1 level from the {BENCHMARK_SHADOW_MAP_SIZE} map:")
+    print(f"| task | {' | '.join(str(n) for n in SHADOW_SIZES)} |")
+    print("|" + "---|" * (len(SHADOW_SIZES) + 1))
+    for name, fractions in differing.items():
+        print(f"| {name} | {' | '.join(f'{100 * fractions[n]:.2f}%' for n in SHADOW_SIZES)} |")
+
+
+def _differing_pixels(renderers: dict[int, FrameRenderer], states: list[np.ndarray]) -> dict[int, float]:
+    frames = {n: np.stack([r.render(s, "train", 0, t) for t, s in enumerate(states)]).astype(int) for n, r in renderers.items()}
+    reference = frames[BENCHMARK_SHADOW_MAP_SIZE]
+    return {n: float((np.abs(f - reference) > 1).any(-1).mean()) for n, f in frames.items()}
 
 
 if __name__ == "__main__":

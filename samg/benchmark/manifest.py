@@ -83,8 +83,23 @@ DMC_CLIPS = {
 }
 
 
+# SAM-G's own Adroit prompts (branch `adroit`): per task one training frame, the masked
+# JPEG of the whole target and one per part, as `src/cfgs_adroit/pieg_config.yaml` names them.
+_REFERENCES = "sam-g-adroit/reference_images/"
+SAMG_REFERENCE_IMAGES = {
+    task: {
+        "image": f"{_REFERENCES}{stem}_0.png",
+        "target": f"{_REFERENCES}{stem}_masked_0.jpg",
+        "parts": (f"{_REFERENCES}{stem}_masked_0_1.jpg", f"{_REFERENCES}{stem}_masked_0_2.jpg"),
+    }
+    for task, stem in (("door", "door"), ("hammer", "hammer"), ("pen", "pen_160"))
+}
+SAMG_CONFIG = "sam-g-adroit/pieg_config.yaml"
+
+
 def _check_groups() -> None:
-    groups = [*COLOR_PRESETS.values(), *TABLE_TEXTURES["easy"], *TABLE_TEXTURES["hard"]]
+    groups = [*COLOR_PRESETS.values(), *TABLE_TEXTURES["easy"], *TABLE_TEXTURES["hard"], SAMG_CONFIG]
+    groups += [name for files in SAMG_REFERENCE_IMAGES.values() for name in (files["image"], files["target"], *files["parts"])]
     groups += [*ADROIT_CLIPS["easy"], *ADROIT_CLIPS["hard"], *DMC_CLIPS["easy"], *DMC_CLIPS["hard"]]
     unknown = sorted(set(groups) - set(MANIFEST))
     if unknown:

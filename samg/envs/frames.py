@@ -18,9 +18,6 @@ from samg.envs.settings import get_setting
 from samg.envs.sim_state import SimStateLayout
 from samg.envs.tasks import DmcScene, TaskSpec
 
-SHADOWS = False  # the benchmarks render shadows; at 84 px they cost 2.7-3.6x (docs/benchmarks.md)
-
-
 class FrameRenderer:
     def __init__(
         self,
@@ -28,7 +25,7 @@ class FrameRenderer:
         model: mujoco.MjModel,
         image_size: int | None = None,
         assets: BenchmarkAssets | None = None,
-        shadows: bool = SHADOWS,
+        shadow_size: int | None = None,
     ):
         self.task = task
         self.image_size = image_size or task.image_size
@@ -38,7 +35,10 @@ class FrameRenderer:
         self.layout = SimStateLayout(self.model, task.randomised_fields)
         self.slots = SceneSlots(self.model, task)
         self._object_of_geom = _object_ids_of_geoms(self.model, task)
-        self._scene = SceneRenderer(self.model, self.image_size, task.camera, shadows)
+        self.shadow_size = task.scene.shadow_size if shadow_size is None else shadow_size
+        self._scene = SceneRenderer(
+            self.model, self.image_size, task.camera, self.shadow_size, task.scene.bottom_up_rows
+        )
         self._appearances: dict[tuple[str, int], Appearance] = {}
         self._dmc_colours = (STOCK_SKY[0], *STOCK_GRID)
 

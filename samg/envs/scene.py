@@ -8,35 +8,40 @@ from samg.envs.gl import gl_context_class
 _SEGMENT_FLAGS = (mujoco.mjtRndFlag.mjRND_SEGMENT, mujoco.mjtRndFlag.mjRND_IDCOLOR)
 
 
-SHADOW_MAP_SIZE = 4096  # the benchmarks' (RL-ViGen's DAPG assets); used only with shadows on
+BENCHMARK_SHADOW_MAP_SIZE = 4096  # RL-ViGen's DAPG assets
 
 
-def tune_for_offscreen(model: mujoco.MjModel, size: int, shadows: bool) -> None:
+def tune_for_offscreen(model: mujoco.MjModel, size: int, shadow_size: int) -> None:
     """Set before the first render: defaults (big buffer, 8x MSAA, 4096 shadows) are 15x slower."""
     model.vis.global_.offwidth = size
     model.vis.global_.offheight = size
     model.vis.quality.offsamples = 0
-    model.vis.quality.shadowsize = SHADOW_MAP_SIZE if shadows else 0
+    model.vis.quality.shadowsize = shadow_size
 
 
 class SceneRenderer:
     """One GL context and MuJoCo scene: renders `model` from one fixed camera at size x size.
 
-    Frames come back in image order (row 0 at the top). Background pixels, where no
-    geometry is drawn, have depth exactly 0 (the far plane), which is what compositing uses.
+    Frames come back in image order (row 0 at the top), or with `bottom_up` in OpenGL's
+    row order (row 0 at the bottom), as mujoco-py returned them. `shadow_size` 0 turns
+    shadows off. Background pixels, where no geometry is drawn, have depth exactly 0 (the
+    far plane), which is what compositing uses.
     """
 
-    def __init__(self, model: mujoco.MjModel, size: int, camera: str | int, shadows: bool = False):
+    def __init__(
+        self, model: mujoco.MjModel, size: int, camera: str | int, shadow_size: int = 0, bottom_up: bool = False
+    ):
         context_class = gl_context_class()
-        tune_for_offscreen(model, size, shadows)
+        tune_for_offscreen(model, size, shadow_size)
         self.model, self.size = model, size
+        self._rows = slice(None) if bottom_up else slice(None, None, -1)
         self._gl = context_class(size, size)
         self._gl.make_current()
         self._context = mujoco.MjrContext(model, mujoco.mjtFontScale.mjFONTSCALE_50)
         mujoco.mjr_setBuffer(mujoco.mjtFramebuffer.mjFB_OFFSCREEN, self._context)
         self._context.readDepthMap = mujoco.mjtDepthMap.mjDEPTH_ZEROFAR
         self.scene = mujoco.MjvScene(model, maxgeom=2 * model.ngeom + 100)
-        self.scene.flags[mujoco.mjtRndFlag.mjRND_SHADOW] = shadows
+        self.scene.flags[mujoco.mjtRndFlag.mjRND_SHADOW] = shadow_size > 0
         self.option = mujoco.MjvOption()
         self.camera = mujoco.MjvCamera()
         self.camera.type = mujoco.mjtCamera.mjCAMERA_FIXED
@@ -49,8 +54,8 @@ class SceneRenderer:
         """RGB (and, from the same pass, depth) of the current poses in `data`."""
         self._draw(data)
         mujoco.mjr_readPixels(self._rgb, self._depth if with_depth else None, self._rect, self._context)
-        rgb = self._rgb[::-1].copy()
-        return rgb, (self._depth[::-1].copy() if with_depth else None)
+        rgb = self._rgb[self._rows].copy()
+        return rgb, (self._depth[self._rows].copy() if with_depth else None)
 
     def render_geom_ids(self, data: mujoco.MjData) -> np.ndarray:
         """Per pixel, the id of the model geom drawn there, or -1 (background, non-geoms)."""
@@ -62,7 +67,7 @@ class SceneRenderer:
         finally:
             for flag in _SEGMENT_FLAGS:
                 self.scene.flags[flag] = False
-        colour = self._rgb[::-1].astype(np.int64)
+        colour = self._rgb[self._rows].astype(np.int64)
         segment = colour[..., 0] + (colour[..., 1] << 8) + (colour[..., 2] << 16)
         lookup = np.full(self.scene.ngeom + 2, -1, np.int64)  # segment 0 is the background
         for scene_geom in self.scene.geoms[: self.scene.ngeom]:

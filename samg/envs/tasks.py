@@ -45,6 +45,11 @@ _TOP_QUAT = (math.cos(3.14 / 2), 0.0, 0.0, math.sin(3.14 / 2))
 _VIL_QUAT = (0.92388, 0.382683, 0.0, 0.0)
 
 
+# RL-ViGen renders Adroit with 4096-pixel shadow maps; this size gives the same frames at
+# the stored sizes for a fraction of the cost (bench/render.py, docs/benchmarks.md)
+SHADOW_SIZE = 1024
+
+
 @dataclass(frozen=True)
 class AdroitScene:
     """What RL-ViGen's Adroit settings change in a task's scene (see samg.envs.appearance)."""
@@ -55,6 +60,10 @@ class AdroitScene:
     recoloured_geoms: tuple[str, ...] = ()  # further single geoms that take it
     table_material: str = "tablecube"
     floor_geom: str = "ground"
+    # mujoco-py returns frames bottom row first and RL-ViGen's observation path without an
+    # encoder leaves its flip commented out: the paper's agents saw Adroit upside down
+    bottom_up_rows: bool = True
+    shadow_size: int = SHADOW_SIZE
 
 
 @dataclass(frozen=True)
@@ -65,6 +74,8 @@ class DmcScene:
     floor_texture: str = "grid"
     sky_texture: str = "skybox"
     floor_geom: str = "floor"
+    bottom_up_rows: bool = False  # dm_control's render returns image order
+    shadow_size: int = 0
 
 
 @dataclass(frozen=True)

@@ -27,7 +27,13 @@ from samg.errors import SamgError
 from samg.typecheck import check_field_types
 
 FORMAT_NAME = "samg.demos"
-FORMAT_VERSION = 2  # 2: rendered on the paper's benchmark (RL-ViGen / DMC-GB), see samg.benchmark
+# 2: rendered on the paper's benchmark (RL-ViGen / DMC-GB), see samg.benchmark; 3: Adroit
+# frames as the paper's agents saw them (mujoco-py's row order, the benchmark's shadows)
+FORMAT_VERSION = 3
+FORMER_VERSIONS = {
+    1: "samg's former visual settings, not the paper's benchmark",
+    2: "the paper's benchmark, but flipped and without shadows against the frames the paper's agents saw",
+}
 TARGET_CHUNK_STEPS = 100  # measured: zstd-3 ratio 4.7 on 84x84 frames, see docs/benchmarks.md
 COMPRESSOR = ZstdCodec(level=3, checksum=True)  # the checksum turns corrupt bytes into errors
 
@@ -177,10 +183,10 @@ class DemoStore:
             raise StoreError(f"{self.path}/zarr.json is unreadable ({type(error).__name__}: {error})") from None
         if attrs.get("format") != FORMAT_NAME:
             raise StoreError(f"{self.path} is not a samg demo store (format {attrs.get('format')!r})")
-        if attrs.get("format_version") == 1:
+        if attrs.get("format_version") in FORMER_VERSIONS:
             episodes = attrs.get("episodes", 300)
             raise StoreError(
-                f"{self.path} was rendered with samg's former visual settings, not the paper's benchmark: "
+                f"{self.path} was rendered with {FORMER_VERSIONS[attrs['format_version']]}: "
                 f"rebuild it with 'rm -r {self.path} && samg collect {attrs.get('task', 'TASK')} "
                 f"--episodes {episodes} --out {self.path}'"
             )

@@ -66,10 +66,10 @@ def test_train_setting_looks_like_the_stock_env(episode_starts, task):
     stock = mujoco.Renderer(renderer.model, 84, 84)
     try:
         stock.update_scene(renderer.data, camera=start.env.task.camera)
-        reference = stock.render().astype(int)
+        reference = stock.render().astype(int)[::-1]  # Adroit frames keep mujoco-py's row order
     finally:
         stock.close()
-    # only shadows and anti-aliasing differ (both off in our tuned renderer)
+    # only the shadow map's size and anti-aliasing differ
     assert np.abs(ours - reference).mean() < 16
 
 
@@ -85,14 +85,15 @@ def _world_position(model: mujoco.MjModel, data: mujoco.MjData, name: str) -> np
     raise KeyError(name)
 
 
-def _pixel_of(data: mujoco.MjData, model: mujoco.MjModel, camera: int, point: np.ndarray, size: int):
-    """Project a world point through a fixed MuJoCo camera (looks along -z, y up)."""
+def _pixel_of(data: mujoco.MjData, model: mujoco.MjModel, camera: int, point: np.ndarray, size: int, bottom_up: bool):
+    """Project a world point through a fixed MuJoCo camera (looks along -z, y up); `bottom_up`
+    counts rows from the bottom, as mujoco-py's frames (and so the paper's Adroit agents) do."""
     in_camera = data.cam_xmat[camera].reshape(3, 3).T @ (point - data.cam_xpos[camera])
     focal = (size / 2) / np.tan(np.deg2rad(model.cam_fovy[camera]) / 2)
     depth = -in_camera[2]
     column = size / 2 + focal * in_camera[0] / depth
-    row = size / 2 - focal * in_camera[1] / depth
-    return int(row), int(column)
+    row = int(size / 2 - focal * in_camera[1] / depth)
+    return (size - 1 - row if bottom_up else row), int(column)
 
 
 @pytest.mark.parametrize(
@@ -114,7 +115,7 @@ def test_ground_truth_mask_labels_the_objects_where_they_are(episode_starts, tas
         assert (mask == object_id).any(), f"{task}: object {object_id} missing on the first frame"
     for name, object_id in points.items():
         point = _world_position(model, data, name)
-        row, column = _pixel_of(data, model, camera, point, 84)
+        row, column = _pixel_of(data, model, camera, point, 84, start.env.task.scene.bottom_up_rows)
         around = mask[max(row - 1, 0) : row + 2, max(column - 1, 0) : column + 2]
         assert (around == object_id).any(), f"{task}: {name} projects to {(row, column)}, mask there {around}"
 

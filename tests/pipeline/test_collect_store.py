@@ -153,15 +153,16 @@ def test_unknown_format_version_is_refused(small_store, tmp_path):
     copy = tmp_path / "future.zarr"
     shutil.copytree(small_store.path, copy)
     zarr.open_group(copy, mode="r+").attrs.update({"format_version": 99})
-    with pytest.raises(StoreError, match="format_version 99; this samg .* reads version 2"):
+    with pytest.raises(StoreError, match="format_version 99; this samg .* reads version 3"):
         DemoStore(copy)
 
 
-def test_a_store_of_the_former_settings_names_the_rebuild_command(small_store, tmp_path):
+@pytest.mark.parametrize(("version", "why"), [(1, "former visual settings"), (2, "flipped and without shadows")])
+def test_a_store_of_the_former_settings_names_the_rebuild_command(small_store, tmp_path, version, why):
     copy = tmp_path / "former.zarr"
     shutil.copytree(small_store.path, copy)
-    zarr.open_group(copy, mode="r+").attrs.update({"format_version": 1})
-    with pytest.raises(StoreError, match=f"former visual settings.*rm -r {copy} && samg collect door --episodes"):
+    zarr.open_group(copy, mode="r+").attrs.update({"format_version": version})
+    with pytest.raises(StoreError, match=f"{why}.*rm -r {copy} && samg collect door --episodes"):
         DemoStore(copy)
 
 
