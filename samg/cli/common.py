@@ -7,7 +7,7 @@ from typing import TypeVar
 import typer
 from rich.console import Console
 
-from samg.errors import SamgError
+from samg.errors import WRITE_FIXES, SamgError, WriteError
 
 ALLOW_MISSING_ASSETS_HELP = (
     "Run even where benchmark files are missing (draws move on to the next present file; "
@@ -19,13 +19,18 @@ F = TypeVar("F", bound=Callable)
 
 
 def one_line_errors(command: F) -> F:
-    """Turn a SamgError into one line on stderr and the error's exit code."""
+    """Turn a SamgError, or a write the user can fix (no space, read-only, permission), into
+    one line on stderr and the error's exit code."""
 
     @functools.wraps(command)
     def wrapper(*args, **kwargs):
         try:
             return command(*args, **kwargs)
-        except SamgError as error:
+        except (SamgError, OSError) as error:
+            if isinstance(error, OSError) and not isinstance(error, SamgError):
+                if error.errno not in WRITE_FIXES:
+                    raise
+                error = WriteError.of(error)
             error_console.print(f"[bold red]error:[/] {error}", markup=True, highlight=False, soft_wrap=True)
             raise typer.Exit(error.exit_code) from None
 

@@ -6,6 +6,7 @@ from dataclasses import asdict, dataclass, fields
 from pathlib import Path
 
 from samg.errors import SamgError, UnknownNameError
+from samg.files import write_json
 from samg.typecheck import check_field_types
 
 OBSERVATIONS = ("masked", "raw")
@@ -85,7 +86,7 @@ class BCConfig:
         return cls(**{**values, "data": Path(values["data"]), "out": Path(values["out"])})
 
     def save(self, path: Path) -> None:
-        path.write_text(json.dumps(self.to_json(), indent=2) + "\n")
+        write_json(path, self.to_json())
 
     @classmethod
     def load(cls, run: Path) -> "BCConfig":

@@ -80,6 +80,8 @@ def _whole_batch(batch):
 
 
 def load_episodes(store: DemoStore, config: BCConfig, episodes: range) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    steps = np.concatenate([np.arange(*store.episode_slice(e).indices(store.n_steps)) for e in episodes])
+    proprio, action = store.read("data/proprio", steps), store.read("data/action", steps)  # before the frames: NaN is refused early
     frames = list(
         track(
             masked_episodes(store, config.setting, config.mask_source, episodes),
@@ -88,8 +90,7 @@ def load_episodes(store: DemoStore, config: BCConfig, episodes: range) -> tuple[
             transient=True,
         )
     )
-    steps = np.concatenate([np.arange(*store.episode_slice(e).indices(store.n_steps)) for e in episodes])
-    return np.concatenate(frames), store.read("data/proprio", steps), store.read("data/action", steps)
+    return np.concatenate(frames), proprio, action
 
 
 class DemoDataModule(pl.LightningDataModule):
@@ -123,6 +124,7 @@ class DemoDataModule(pl.LightningDataModule):
             mask_set = MaskSet(store, config.mask_source)
             for episode in range(count):
                 mask_set.require_episode(config.setting, episode)
+        store.check_episode_ends()
         for key in keys:
             require_chunks(store.array(key), slice(count * store.plan.episode_length))
 

@@ -6,7 +6,6 @@ segmenter call and one policy call per step on all their frames), so workers x e
 run at once. On a GPU use one worker and many envs (the models see big batches); on CPUs,
 workers. An episode's result does not depend on either number (tests/il/test_lockstep.py)."""
 
-import json
 import multiprocessing
 from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor
@@ -20,6 +19,7 @@ from samg.benchmark.assets import benchmark_assets
 from samg.envs import SETTING_NAMES, FrameRenderer, get_task, make_env
 from samg.envs.appearance import files_of
 from samg.errors import UnknownNameError
+from samg.files import write_json
 from samg.il.config import BCConfig, RunError, read_json
 from samg.il.rollout import EpisodeJob, EpisodeResult, run_episodes
 from samg.results import aggregate, write_eval_markdown, write_success_plot
@@ -246,7 +246,7 @@ def evaluate(config: EvalConfig, on_episode: Callable[[EpisodeResult], None] | N
         "per_episode": episodes,
         "aggregate": aggregate(episodes, config.settings),
     }
-    (out / "eval_info.json").write_text(json.dumps(info, indent=2) + "\n")
+    write_json(out / "eval_info.json", info)
     write_eval_markdown(info, out / "eval.md")
     write_success_plot(info, out / "success.png")
     return info

@@ -6,7 +6,6 @@
     RUN/training.json        wall time, samples/s, steps, final losses
 """
 
-import json
 import time
 from pathlib import Path
 
@@ -14,6 +13,7 @@ import pytorch_lightning as pl
 import torch
 from pytorch_lightning.utilities.exceptions import MisconfigurationException
 
+from samg.files import write_json
 from samg.il.config import BCConfig, RunError
 from samg.il.data import DemoDataModule
 from samg.il.policy import BCPolicy, load_policy
@@ -45,6 +45,18 @@ class _Throughput(pl.Callback):
         self._last_end = time.perf_counter()
         self.train_seconds += self._last_end - self._batch_start
         self.samples += len(batch["action"])
+
+
+class _FiniteLoss(pl.Callback):
+    """Stop at the first non-finite training loss, before its backward pass: the store's
+    arrays are checked finite when read, so the model itself diverged."""
+
+    def on_before_backward(self, trainer, module, loss) -> None:
+        if not torch.isfinite(loss).all():
+            raise RunError(
+                f"the training loss became {loss.item()} at step {trainer.global_step} (epoch {trainer.current_epoch}) "
+                f"although every input is finite: train again with a lower --lr (now {module.hparams.lr})"
+            )
 
 
 def checkpoint_to_resume(config: BCConfig) -> Path:
@@ -91,7 +103,7 @@ def train_bc(config: BCConfig, resume: bool = False, progress: bool = True) -> P
             devices=config.devices,
             default_root_dir=config.out,
             logger=_loggers(config.out / "logs"),
-            callbacks=[checkpoints, throughput],
+            callbacks=[checkpoints, throughput, _FiniteLoss()],
             enable_progress_bar=progress,
             enable_model_summary=False,
             log_every_n_steps=10,
@@ -114,31 +126,27 @@ def train_bc(config: BCConfig, resume: bool = False, progress: bool = True) -> P
     )
     config.out.mkdir(parents=True, exist_ok=True)
     config.save(config.out / "config.json")
-    (config.out / "demos.json").write_text(
-        json.dumps({"task": plan.task, "episode_seeds": data.episode_seeds, "store": str(config.data)}) + "\n"
-    )
+    demos = {"task": plan.task, "episode_seeds": data.episode_seeds, "store": str(config.data)}
+    write_json(config.out / "demos.json", demos, indent=None)
     started = time.perf_counter()
     trainer.fit(policy, datamodule=data, ckpt_path=checkpoint)
     wall = time.perf_counter() - started
     stepped = throughput.train_seconds + throughput.wait_seconds
     metrics = {key: float(value) for key, value in trainer.callback_metrics.items()}
-    (config.out / "training.json").write_text(
-        json.dumps(
-            {
-                "wall_seconds": round(wall, 2),
-                "global_step": trainer.global_step,
-                "epochs_done": trainer.current_epoch,
-                "samples": throughput.samples,
-                "samples_per_second": round(throughput.samples / throughput.train_seconds, 1)
-                if throughput.train_seconds
-                else None,
-                "data_wait_fraction": round(throughput.wait_seconds / stepped, 4) if stepped else None,
-                "metrics": metrics,
-                "threads": torch.get_num_threads(),
-            },
-            indent=2,
-        )
-        + "\n"
+    write_json(
+        config.out / "training.json",
+        {
+            "wall_seconds": round(wall, 2),
+            "global_step": trainer.global_step,
+            "epochs_done": trainer.current_epoch,
+            "samples": throughput.samples,
+            "samples_per_second": round(throughput.samples / throughput.train_seconds, 1)
+            if throughput.train_seconds
+            else None,
+            "data_wait_fraction": round(throughput.wait_seconds / stepped, 4) if stepped else None,
+            "metrics": metrics,
+            "threads": torch.get_num_threads(),
+        },
     )
     return config.out
 

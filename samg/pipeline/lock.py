@@ -1,4 +1,5 @@
-"""One writer per store: an exclusive advisory lock the OS drops when the writer dies."""
+"""One writer per store: an exclusive advisory lock the OS drops when the writer dies. A
+start that fails before the store exists removes the lock file it made."""
 
 import fcntl
 import os
@@ -18,11 +19,14 @@ class StoreLock:
         suffix = f".{part}.lock" if part else ".lock"
         self.path = store_path.with_name(store_path.name + suffix)
         self.target = f"{store_path} ({part})" if part else str(store_path)
+        self.store_path = store_path
         self.purpose, self.way_out = purpose, way_out
         self._file = None
+        self._made_file = False
 
     def __enter__(self) -> "StoreLock":
         self.path.parent.mkdir(parents=True, exist_ok=True)
+        self._made_file = not self.path.exists()
         handle = open(self.path, "a+")
         try:
             fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
@@ -42,6 +46,8 @@ class StoreLock:
 
     def __exit__(self, *exc) -> None:
         if self._file is not None:
+            if exc[0] is not None and self._made_file and not self.store_path.exists():
+                self.path.unlink(missing_ok=True)  # a failed start: no store, no lock file
             fcntl.flock(self._file, fcntl.LOCK_UN)
             self._file.close()
             self._file = None

@@ -16,7 +16,7 @@ from collections.abc import Iterator
 import numpy as np
 import zarr
 
-from samg.errors import SamgError
+from samg.errors import SamgError, writing
 from samg.pipeline.store import COMPRESSOR, DemoStore, StoreError, checked_read, chunk_file
 
 NAME_PATTERN = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]*")
@@ -137,9 +137,10 @@ class MaskSet:
     def write_block(self, setting: str, start: int, masks: np.ndarray, counts: np.ndarray) -> None:
         path = self.store.path / self.key
         stop = start + len(masks)
-        for key, values in ((setting, masks), (f"counts/{setting}", counts)):  # counts last: the commit
-            array = zarr.open_array(path / key, mode="r+").with_config({"write_empty_chunks": True})
-            array[start:stop] = values
+        with writing(path):  # no space: a WriteError, not retried
+            for key, values in ((setting, masks), (f"counts/{setting}", counts)):  # counts last: the commit
+                array = zarr.open_array(path / key, mode="r+").with_config({"write_empty_chunks": True})
+                array[start:stop] = values
 
     def done_steps(self, setting: str) -> np.ndarray:
         """Indices of the steps whose block is done."""

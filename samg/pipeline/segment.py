@@ -147,7 +147,7 @@ def plan_blocks(store: DemoStore, settings: tuple[str, ...], episodes: tuple[int
     if not 0 <= first < stop <= store.n_episodes:
         raise StoreError(f"episodes {first}:{stop} out of range: {store.path} has {store.n_episodes} committed")
     steps = plan.chunk_steps
-    chunks = range(first * plan.episode_length // steps, stop * plan.episode_length // steps)
+    chunks = range(store.episode_slice(first).start // steps, store.episode_slice(stop - 1).stop // steps)
     return [
         Block(setting, chunk, chunk * steps, (chunk + 1) * steps, plan.episode_length)
         for setting in settings

@@ -14,6 +14,7 @@ file atomically). A store whose `complete` attribute is false is a run in progre
 """
 
 import functools
+import shutil
 from collections.abc import Iterator
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -23,7 +24,7 @@ import zarr
 from zarr.codecs import ZstdCodec
 
 from samg import __version__
-from samg.errors import SamgError
+from samg.errors import SamgError, writing
 from samg.typecheck import check_field_types
 
 FORMAT_NAME = "samg.demos"
@@ -202,12 +203,27 @@ class DemoStore:
             raise StoreError(f"{self.path} has incomplete attributes ({type(error).__name__}: {error})") from None
         if type(committed) is not int or not 0 <= committed <= self.plan.episodes:
             raise StoreError(f"{self.path} says {committed!r} episodes are committed, of {self.plan.episodes} planned")
+        self._ends_checked = False
 
     @classmethod
     def create(cls, path: str | Path, plan: StorePlan) -> "DemoStore":
         path = Path(path)
+        if path.is_symlink() and not path.exists():
+            raise StoreError(f"{path} is a symbolic link to nothing (a loop or a missing target): choose another --out")
         if path.exists() and (not path.is_dir() or any(path.iterdir())):
             raise StoreError(f"{path} exists and is not a demo store: choose another --out")
+        existed = path.exists()
+        try:
+            with writing(path):
+                return cls._create(path, plan)
+        except BaseException:  # a store without its attributes would be refused as foreign, not resumed
+            shutil.rmtree(path, ignore_errors=True)
+            if existed:
+                path.mkdir()
+            raise
+
+    @classmethod
+    def _create(cls, path: Path, plan: StorePlan) -> "DemoStore":
         group = zarr.open_group(path, mode="w")
         total = plan.episodes * plan.episode_length
         for spec in demo_arrays(plan):
@@ -262,7 +278,21 @@ class DemoStore:
 
     @property
     def episode_ends(self) -> np.ndarray:
-        return self.read("meta/episode_ends", slice(self.n_episodes))
+        return self.check_episode_ends()
+
+    def check_episode_ends(self) -> np.ndarray:
+        """Where each committed episode ends: every episode has the task's length, so the ends
+        are fixed; anything else is a damaged store."""
+        ends = self.read("meta/episode_ends", slice(self.n_episodes))
+        expected = np.arange(1, len(ends) + 1, dtype=np.int64) * self.plan.episode_length
+        if not np.array_equal(ends, expected):
+            first = int(np.flatnonzero(ends != expected)[0])
+            raise StoreError(
+                f"{self.path}: meta/episode_ends does not count episodes of the task's length (episode {first} ends "
+                f"at step {ends[first]}, not {expected[first]}): the store is damaged, collect it again"
+            )
+        self._ends_checked = True
+        return ends
 
     @property
     def episode_seeds(self) -> np.ndarray:
@@ -292,11 +322,24 @@ class DemoStore:
         expected = {spec.key: ((total, *spec.step_shape), spec.dtype) for spec in demo_arrays(self.plan)}
         return expected | {key: ((self.plan.episodes,), dtype) for key, dtype in META_ARRAYS}
 
-    def read(self, key: str, selection: TimeSelection = slice(None)) -> np.ndarray:
-        """`key[selection]`, refusing missing and corrupt chunks (see `checked_read`)."""
-        return checked_read(self.array(key), selection)
+    def read(self, key: str, selection: TimeSelection = slice(None), hint: str | None = None) -> np.ndarray:
+        """`key[selection]`, refusing missing and corrupt chunks (see `checked_read`) and, in a
+        float array, NaN and infinity: checked once per block read, no reader sees them."""
+        values = checked_read(self.array(key), selection, hint)
+        if values.dtype.kind == "f" and not np.isfinite(values).all():
+            bad = ~np.isfinite(np.atleast_1d(values))
+            first = int(np.flatnonzero(bad.reshape(len(bad), -1).any(1))[0])
+            step = int(np.atleast_1d(np.arange(self.array(key).shape[0])[selection])[first])
+            episode = step // self.plan.episode_length
+            raise StoreError(
+                f"{self.path}: {key} holds a non-finite value (NaN or infinity) at step {step}, in episode {episode}: "
+                f"the store is damaged, collect it again (or use only the episodes before {episode})"
+            )
+        return values
 
     def episode_slice(self, index: int) -> slice:
+        if not self._ends_checked:  # once per store opened: every reader locates episodes here
+            self.check_episode_ends()
         if not 0 <= index < self.n_episodes:
             raise IndexError(f"episode {index} out of range: the store has {self.n_episodes}")
         length = self.plan.episode_length
@@ -328,22 +371,25 @@ class DemoStore:
         """Write one episode's per-step arrays (keys as in `demo_arrays`) into its own chunks."""
         length = self.plan.episode_length
         at = slice(index * length, (index + 1) * length)
-        for spec in demo_arrays(self.plan):
-            self._writable(spec.key)[at] = steps[spec.key]
+        with writing(self.path):
+            for spec in demo_arrays(self.plan):
+                self._writable(spec.key)[at] = steps[spec.key]
 
     def commit_episode(self, index: int, seed: int, success: bool, next_seed: int, seeds_tried: int) -> None:
         """Make episode `index` part of the store (all earlier ones must be committed)."""
         if index != self.n_episodes:
             raise StoreError(f"commit of episode {index} out of order: {self.n_episodes} are committed")
-        self._writable("meta/episode_ends")[index] = (index + 1) * self.plan.episode_length
-        self._writable("meta/episode_seed")[index] = seed
-        self._writable("meta/episode_success")[index] = success
-        # The commit point: one atomic write of zarr.json. `group.attrs.update` would write
-        # once per key, and a kill between two of them left committed=1 with next_seed=0.
-        self.group.update_attributes({"episodes_committed": index + 1, "next_seed": next_seed, "seeds_tried": seeds_tried})
+        with writing(self.path):
+            self._writable("meta/episode_ends")[index] = (index + 1) * self.plan.episode_length
+            self._writable("meta/episode_seed")[index] = seed
+            self._writable("meta/episode_success")[index] = success
+            # The commit point: one atomic write of zarr.json. `group.attrs.update` would write
+            # once per key, and a kill between two of them left committed=1 with next_seed=0.
+            self.group.update_attributes({"episodes_committed": index + 1, "next_seed": next_seed, "seeds_tried": seeds_tried})
 
     def mark_complete(self, **stats) -> None:
-        self.group.update_attributes({"complete": True, **stats})
+        with writing(self.path):
+            self.group.update_attributes({"complete": True, **stats})
 
     def remove_partial_files(self) -> int:
         """Temporary files a killed writer left behind (zarr writes `*.partial`, then renames)."""

@@ -5,7 +5,7 @@ from pathlib import Path
 import numpy as np
 
 from samg.envs import get_task
-from samg.pipeline.store import META_ARRAYS, DemoStore, StoreError, checked_read, demo_arrays
+from samg.pipeline.store import META_ARRAYS, DemoStore, StoreError, demo_arrays
 
 
 def disk_bytes(path: Path) -> int:
@@ -18,9 +18,7 @@ def check_store(store: DemoStore) -> list[str]:
     done: list[str] = []
     if store.complete and committed != plan.episodes:
         raise StoreError(f"store says complete but has {committed} of {plan.episodes} episodes")
-    expected_ends = np.arange(1, committed + 1, dtype=np.int64) * plan.episode_length
-    if not np.array_equal(store.episode_ends, expected_ends):
-        raise StoreError("meta/episode_ends does not count episodes of the task's length")
+    store.check_episode_ends()
     done.append(f"episode_ends consistent ({committed} episodes of {plan.episode_length} steps)")
     if len(np.unique(store.episode_seeds)) != committed:
         raise StoreError("meta/episode_seed repeats a seed")
@@ -29,7 +27,7 @@ def check_store(store: DemoStore) -> list[str]:
     success_rule = get_task(plan.task).episode_success
     for spec in demo_arrays(plan):  # store.array checks shapes and dtypes
         _read_all(store, spec.key, steps=committed * plan.episode_length)
-    done.append(f"{len(demo_arrays(plan))} arrays: shapes, dtypes and every committed chunk decoded")
+    done.append(f"{len(demo_arrays(plan))} arrays: shapes, dtypes, every committed chunk decoded, floats finite")
     step_success = store.read("data/success", slice(committed * plan.episode_length)).reshape(committed, -1)
     recomputed = np.array([success_rule(flags) for flags in step_success], bool)
     if not np.array_equal(recomputed, store.episode_success):
@@ -40,8 +38,9 @@ def check_store(store: DemoStore) -> list[str]:
 
 
 def _read_all(store: DemoStore, key: str, steps: int | None = None) -> None:
-    """Decode every chunk up to `steps`, one at a time (the zstd checksum catches flipped bytes)."""
+    """Decode every chunk up to `steps`, one at a time (the zstd checksum catches flipped bytes;
+    `DemoStore.read` refuses NaN and infinity)."""
     array = store.array(key)
     limit = array.shape[0] if steps is None else steps
     for start in range(0, limit, array.chunks[0]):
-        checked_read(array, slice(start, min(start + array.chunks[0], limit)), hint="")
+        store.read(key, slice(start, min(start + array.chunks[0], limit)), hint="")

@@ -29,6 +29,7 @@ import torch
 from samg.devices import resolve_device
 from samg.envs import FrameRenderer, get_task, make_env
 from samg.errors import SamgError
+from samg.files import write_json
 from samg.il.config import read_json
 from samg.results import aggregate, write_eval_markdown
 from samg.rl.agent import DrQV2Agent
@@ -193,7 +194,7 @@ class RLRun:
         }
         out = config.out / "eval" / f"frames_{frames}"
         out.mkdir(parents=True, exist_ok=True)
-        (out / "eval_info.json").write_text(json.dumps(info, indent=2) + "\n")
+        write_json(out / "eval_info.json", info)
         write_eval_markdown(info, out / "eval.md")
         for setting, values in info["aggregate"].items():
             _append_csv(config.out / "curve.csv", {"frames": frames, "setting": setting,
@@ -245,7 +246,7 @@ def train_rl(
     try:
         if resume:
             run.load()
-        config_file.write_text(json.dumps(config.to_json(), indent=2) + "\n")
+        write_json(config_file, config.to_json())
         run.train(on_episode)
     finally:
         run.close()

@@ -614,3 +614,137 @@ def test_case_5_an_empty_seed_range_and_an_earlier_evaluation(pristine, tmp_path
     assert list(info["aggregate"]) == ["train"] and info["per_episode"][0]["steps"] == 5
     assert sorted(p.name for p in (earlier / "videos").iterdir()) == ["train_seed1000000.mp4"]  # none of the earlier
     assert (earlier / "notes.txt").read_text() == "an earlier evaluation\n"  # what samg did not write stays
+
+
+# ---- issue 24: faults and bad data, second pass ---------------------------------------------
+
+
+def _write_into(store: Path, key: str, at, value) -> None:
+    import zarr
+
+    zarr.open_array(store, path=key, mode="r+").with_config({"write_empty_chunks": True})[at] = value
+
+
+STORED_VALUE_BREAKS: dict[str, tuple[Callable[[Path], None], str, tuple[str, ...]]] = {  # and who reads them
+    "nan-action": (
+        lambda s: _write_into(s, "data/action", (25, 3), np.nan),
+        "data/action holds a non-finite value (NaN or infinity) at step 25, in episode 1",
+        ("info", "bc-train"),
+    ),
+    "inf-proprio": (
+        lambda s: _write_into(s, "data/proprio", (41, 0), np.inf),
+        "data/proprio holds a non-finite value (NaN or infinity) at step 41, in episode 2",
+        ("info", "bc-train"),
+    ),
+    "episode-ends-not-increasing": (
+        lambda s: _write_into(s, "meta/episode_ends", slice(0, 3), [20, 10, 60]),
+        "meta/episode_ends does not count episodes of the task's length (episode 1 ends at step 10, not 40)",
+        ("info", "bc-train", "segment", "distill"),
+    ),
+}
+STORED_VALUE_CASES = [(c, v) for v, (_, _, readers) in STORED_VALUE_BREAKS.items() for c in readers]
+
+
+@pytest.mark.parametrize("command, variant", STORED_VALUE_CASES)
+def test_damaged_stored_values_are_refused_by_every_reader(pristine, tmp_path, command, variant):
+    store = _copy(pristine.store, tmp_path / "door.zarr")
+    breaks, expect, _ = STORED_VALUE_BREAKS[variant]
+    breaks(store)
+    _refused(_store_commands(store, tmp_path)[command], [store], expect)
+    assert not any((tmp_path / name).exists() for name in ("new_run", "student.safetensors", "door.zarr/masks/fresh"))
+
+
+def test_a_finite_store_reads_whole_and_nan_is_checked_per_block_read(pristine, tmp_path):
+    from samg.pipeline.store import DemoStore, StoreError
+
+    store = _copy(pristine.store, tmp_path / "door.zarr")
+    _write_into(store, "data/action", (45, 0), np.nan)
+    opened = DemoStore(store)
+    assert np.isfinite(opened.read("data/action", slice(0, 40))).all()  # the block before the damage
+    with pytest.raises(StoreError, match="at step 45, in episode 2"):
+        opened.read("data/action", np.arange(30, 50))
+
+
+def test_training_refuses_a_non_finite_loss_at_the_first_step(pristine, tmp_path, monkeypatch):
+    from samg.il.policy import BCPolicy
+
+    monkeypatch.setattr(BCPolicy, "_loss", lambda self, batch: torch.tensor(float("nan"), requires_grad=True))
+    args = ["bc", "train", "--data", pristine.store, "--out", tmp_path / "run", "--accelerator", "cpu", "--max-steps", "3"]
+    _refused(args, [pristine.store], "the training loss became nan at step 0 (epoch 0) although every input is finite")
+    assert not (tmp_path / "run" / "checkpoints").exists()
+
+
+def _strict_json(path: Path) -> dict:
+    def refuse(constant: str):
+        raise ValueError(f"{path} holds a bare {constant}")
+
+    return json.loads(path.read_text(), parse_constant=refuse)
+
+
+def test_json_samg_writes_is_valid_json(pristine, tmp_path):
+    from samg.files import write_json
+
+    for name in ("config.json", "demos.json", "training.json"):
+        _strict_json(pristine.run / name)
+    write_json(tmp_path / "a.json", {"rate": float("nan"), "ci": [float("inf"), 0.5], "n": 3})
+    assert _strict_json(tmp_path / "a.json") == {"rate": None, "ci": [None, 0.5], "n": 3}
+    assert [p.name for p in tmp_path.iterdir()] == ["a.json"]  # no temporary file left
+
+
+def _no_space(*args, **kwargs):
+    import errno
+
+    raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))  # as a write() into a full disk: no file name
+
+
+def test_a_full_disk_during_collection_is_one_line_naming_the_store(pristine, tmp_path, monkeypatch):
+    import zarr
+
+    from samg.errors import WriteError
+    from samg.pipeline.store import DemoStore
+
+    store = DemoStore(_copy(pristine.store, tmp_path / "door.zarr"), mode="r+")
+    episode = store.episode(0, settings=store.plan.settings)
+    steps = {spec: episode[spec.split("/")[1]] for spec in ("data/action", "data/state", "data/proprio", "data/reward",
+                                                            "data/success", "data/sim_state")}  # fmt: skip
+    steps |= {f"images/{s}/rgb": episode[f"rgb/{s}"] for s in store.plan.settings} | {"masks/gt": episode["mask"]}
+    monkeypatch.setattr(zarr.Array, "__setitem__", _no_space)
+    with pytest.raises(WriteError, match=f"cannot write {store.path}: No space left on device: free space there"):
+        store.write_episode(0, steps)
+
+
+def test_a_failed_write_of_a_run_file_is_one_line(pristine, tmp_path, monkeypatch):
+    import errno
+
+    def read_only(self, *args, **kwargs):
+        raise OSError(errno.EROFS, os.strerror(errno.EROFS), str(self))
+
+    monkeypatch.setattr(Path, "write_text", read_only)
+    args = ["bc", "train", "--data", pristine.store, "--out", tmp_path / "run", "--accelerator", "cpu", "--max-steps", "1"]
+    _refused(args, [pristine.store], f"cannot write {tmp_path / 'run' / 'config.json'}.tmp: Read-only file system")
+
+
+def test_collect_onto_a_full_file_system_is_one_line(pristine, tmp_path):
+    """A 64 KiB tmpfs (where this process may mount one, as root may): the first episode fills it."""
+    import subprocess
+
+    disk = tmp_path / "disk"
+    disk.mkdir()
+    if subprocess.run(["mount", "-t", "tmpfs", "-o", "size=64k", "tmpfs", str(disk)], capture_output=True).returncode:
+        pytest.skip("cannot mount a tmpfs here (not root)")
+    try:
+        args = ["collect", "door", "--episodes", "1", "--out", disk / "door.zarr", "--settings", "train",
+                "--workers", "1", "--image-size", "16", "--keep-failures", "--expert", pristine.expert]  # fmt: skip
+        _refused(args, [pristine.expert], "No space left on device: free space there and re-run the same command")
+        assert sorted(p.name for p in disk.iterdir()) == []  # no half-made store, no lock: the same command starts over
+    finally:
+        subprocess.run(["umount", str(disk)], check=True)
+
+
+def test_a_symlink_loop_as_out_is_one_line_and_leaves_no_lock(pristine, tmp_path):
+    (tmp_path / "A").symlink_to(tmp_path / "B")
+    (tmp_path / "B").symlink_to(tmp_path / "A")
+    args = ["collect", "door", "--episodes", "1", "--out", tmp_path / "A", "--settings", "train", "--workers", "1",
+            "--image-size", "16", "--keep-failures", "--expert", pristine.expert]  # fmt: skip
+    _refused(args, [pristine.expert], f"{tmp_path / 'A'} is a symbolic link to nothing (a loop or a missing target)")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["A", "B"]  # no A.lock
