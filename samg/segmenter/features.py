@@ -99,15 +99,15 @@ def negative_points(score: torch.Tensor, boxes: torch.Tensor | None = None) -> t
 
 
 def mask_boxes(masks: torch.Tensor) -> torch.Tensor:
-    """(B, H, W) bool -> (B, 4) inclusive xyxy boxes. An empty mask gives the official
-    fallback `[1, 1, 83, 83]` of an 84 x 84 frame, here `[1, 1, W - 1, H - 1]` for any size."""
+    """(B, H, W) bool -> (B, 4) inclusive xyxy boxes. An empty mask gives the fallback of the
+    official `adroit` code, `[1, 1, W, H]` (`make_env_RRL_sam.py`: 1176, 1200)."""
     batch, height, width = masks.shape
     rows, columns = masks.any(dim=2), masks.any(dim=1)
     boxes = torch.empty(batch, 4, dtype=torch.long)
     for i in range(batch):
         ys, xs = torch.nonzero(rows[i]).flatten(), torch.nonzero(columns[i]).flatten()
         if len(ys) == 0:
-            boxes[i] = torch.tensor([1, 1, width - 1, height - 1])
+            boxes[i] = torch.tensor([1, 1, width, height])
         else:
             boxes[i] = torch.stack([xs[0], ys[0], xs[-1], ys[-1]])
     return boxes

@@ -99,7 +99,7 @@ def _box(mask: np.ndarray) -> tuple[int, int, int, int]:
     """Inclusive xyxy box of a mask; the official fallback for an empty one."""
     ys, xs = np.nonzero(mask)
     if len(ys) == 0:
-        return 1, 1, mask.shape[1] - 1, mask.shape[0] - 1
+        return 1, 1, mask.shape[1], mask.shape[0]
     return int(xs.min()), int(ys.min()), int(xs.max()), int(ys.max())
 
 

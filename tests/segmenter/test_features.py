@@ -118,8 +118,8 @@ def test_boxes_enclose_masks_and_an_empty_mask_gets_the_official_fallback():
     masks = torch.zeros(3, 20, 30, dtype=torch.bool)
     masks[0, 2:5, 7:12] = True
     masks[1, 10, 3] = True
-    assert mask_boxes(masks).tolist() == [[7, 2, 11, 4], [3, 10, 3, 10], [1, 1, 29, 19]]
-    assert mask_boxes(torch.zeros(1, 84, 84, dtype=torch.bool)).tolist() == [[1, 1, 83, 83]]  # as the official code
+    assert mask_boxes(masks).tolist() == [[7, 2, 11, 4], [3, 10, 3, 10], [1, 1, 30, 20]]
+    assert mask_boxes(torch.zeros(1, 84, 84, dtype=torch.bool)).tolist() == [[1, 1, 84, 84]]  # as the official adroit code
     assert mask_on_grid(np.pad(np.ones((42, 42), bool), ((0, 42), (0, 42)))).sum() == 32 * 32
 
 

@@ -87,10 +87,10 @@ def test_empty_masks_get_the_official_fallback_box(round3_negative, door_frames)
     reference = reference_segment(segmenter, door_frames)
     assert not batched.masks.any() and not reference.masks.any()
     for ours, theirs in zip(batched.diagnostics, reference.diagnostics):
-        assert ours["box"] == [1, 1, 83, 83]
+        assert ours["box"] == [1, 1, 84, 84]
         assert ours["points"] == theirs["points"] and ours["labels"] == theirs["labels"]
         in_box = ours["points"][-2:] if round3_negative == "in-box" else ours["points"][-2:-1]
-        assert all(1 <= x < 83 and 1 <= y < 83 for x, y in in_box)  # searched inside that box
+        assert all(1 <= x < 84 and 1 <= y < 84 for x, y in in_box)  # searched inside that box
         repeated = ours["points"][-3] if round3_negative == "global" else ours["points"][-2]  # same map, same box
         assert ours["points"][-1] == repeated
 
