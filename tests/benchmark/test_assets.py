@@ -82,6 +82,19 @@ def test_import_reports_a_flipped_byte_and_keeps_the_file_out(tmp_path, monkeypa
 
 
 @needs_shared
+@pytest.mark.parametrize("name", ["sam-g-adroit/reference_images/door_masked_0.jpg", "sam-g-adroit/pieg_config.yaml"])
+def test_import_refuses_a_tampered_samg_reference_file(tmp_path, monkeypatch, name):
+    source = tmp_path / "copy"
+    shutil.copytree(SHARED_BENCHMARK / "sam-g-adroit", source / "sam-g-adroit")
+    tampered = source / name
+    tampered.write_bytes(tampered.read_bytes().replace(b"\xff", b"\xfe", 1).replace(b"door", b"d00r", 1))
+    monkeypatch.setenv("SAMG_HOME", str(tmp_path / "home"))
+    result = runner.invoke(app, ["assets", "import", str(source)], env={"COLUMNS": "200"})
+    assert result.exit_code == 1 and f"corrupt {name}" in result.output
+    assert not (tmp_path / "home" / "benchmark" / name).exists()
+
+
+@needs_shared
 def test_a_corrupt_file_in_place_is_refused_even_with_missing_allowed(tmp_path):
     root = tmp_path / "benchmark"
     import_assets(SHARED_BENCHMARK, root)
