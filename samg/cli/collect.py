@@ -20,6 +20,9 @@ def collect_command(
     image_size: int | None = typer.Option(None, min=16, help="Frame size (default: the task's)."),
     keep_failures: bool = typer.Option(False, help="Keep unsuccessful episodes too."),
     expert: Path | None = typer.Option(None, help="Expert file (default: the cached published one)."),
+    noise: float = typer.Option(
+        0.0, min=0.0, help="DART: std of Gaussian noise added to the executed actions ([-1, 1] units); the stored labels stay the expert's clean actions."
+    ),
     allow_missing_assets: bool = allow_missing_assets_option(),
 ) -> None:
     """Roll out the expert and store every step in every setting (resumable)."""
@@ -40,6 +43,7 @@ def collect_command(
         image_size=image_size,
         keep_failures=keep_failures,
         expert_path=expert,
+        noise=noise,
     )
     allow_missing(allow_missing_assets)
     columns = (

@@ -6,6 +6,8 @@ Layout (SPEC section 5) and its single source of truth, `demo_arrays`:
     data/action (T, A) float32        data/state (T, S) float32        data/proprio (T, P) float32
     data/reward (T,) float32          data/success (T,) bool           data/sim_state (T, Q) float64
     images/<setting>/rgb (T, H, W, 3) uint8                            masks/gt (T, H, W) uint8
+    data/executed_action (T, A) float32, in stores collected with action noise (DART): the
+    action the environment got; data/action is then the expert's clean action at that state
 
 Arrays are created at their planned size; time chunks never straddle two episodes, so
 each episode owns its chunks and writing it never touches a committed one. Group
@@ -16,7 +18,7 @@ file atomically). A store whose `complete` attribute is false is a run in progre
 import functools
 import shutil
 from collections.abc import Iterator
-from dataclasses import asdict, dataclass
+from dataclasses import MISSING, asdict, dataclass
 from pathlib import Path
 
 import numpy as np
@@ -118,6 +120,7 @@ class StorePlan:
     proprio_dim: int
     sim_state_dim: int
     benchmark: dict  # BenchmarkAssets.record(): benchmark name, hashes of the files used, missing ones
+    action_noise: float = 0.0  # std of the Gaussian noise on executed actions (DART); 0: the expert's own
 
     @property
     def chunk_steps(self) -> int:
@@ -132,7 +135,7 @@ class StorePlan:
 
     @classmethod
     def from_attrs(cls, attrs: dict) -> "StorePlan":
-        values = {name: attrs[name] for name in cls.__dataclass_fields__}
+        values = {name: attrs[name] for name, f in cls.__dataclass_fields__.items() if name in attrs or f.default is MISSING}
         values["settings"] = tuple(values["settings"])
         values["mask_objects"] = tuple(values["mask_objects"])
         plan = cls(**values)
@@ -158,6 +161,8 @@ def demo_arrays(plan: StorePlan) -> list[ArraySpec]:
         ArraySpec("data/success", "bool", ()),
         ArraySpec("data/sim_state", "float64", (plan.sim_state_dim,)),
     ]
+    if plan.action_noise > 0:
+        arrays.append(ArraySpec("data/executed_action", "float32", (plan.action_dim,)))
     arrays += [ArraySpec(f"images/{name}/rgb", "uint8", (size, size, 3)) for name in plan.settings]
     arrays.append(ArraySpec("masks/gt", "uint8", (size, size)))
     return arrays
@@ -351,7 +356,8 @@ class DemoStore:
         for name in settings:
             if name not in self.plan.settings:
                 raise StoreError(f"{self.path} has no setting {name!r}; it has {', '.join(self.plan.settings)}")
-        episode = {spec.key.split("/")[1]: self.read(spec.key, steps) for spec in demo_arrays(self.plan)[:6]}
+        low_dim = [spec.key for spec in demo_arrays(self.plan) if spec.key.startswith("data/")]
+        episode = {key.split("/")[1]: self.read(key, steps) for key in low_dim}
         for name in settings:
             episode[f"rgb/{name}"] = self.read(f"images/{name}/rgb", steps)
         episode["mask"] = self.read("masks/gt", steps)

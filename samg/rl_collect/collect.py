@@ -9,6 +9,7 @@ committed in that order. The result depends on the seed alone, not on the number
 workers or on interruptions: a killed run, resumed, ends with the same bytes.
 """
 
+import math
 import multiprocessing
 import os
 import time
@@ -40,6 +41,11 @@ class CollectConfig:
     image_size: int | None = None
     keep_failures: bool = False
     expert_path: Path | None = None  # default: the cached published expert
+    noise: float = 0.0  # DART: std of Gaussian noise on executed actions ([-1, 1] units); labels stay clean
+
+    def __post_init__(self):
+        if not (self.noise >= 0 and math.isfinite(self.noise)):
+            raise SamgError(f"--noise must be a finite number >= 0 (a std in action units), got {self.noise}")
 
     @property
     def store_path(self) -> Path:
@@ -84,7 +90,7 @@ class PublishedExpertFactory:
 _worker: dict = {}  # per worker process: env, expert, renderer, settings (set by the initializer)
 
 
-def _init_worker(task_name: str, expert_factory: ExpertFactory, image_size: int, settings) -> None:
+def _init_worker(task_name: str, expert_factory: ExpertFactory, image_size: int, settings, noise: float) -> None:
     one_render_thread()
     die_with_parent()
     task = get_task(task_name)
@@ -94,11 +100,12 @@ def _init_worker(task_name: str, expert_factory: ExpertFactory, image_size: int,
         expert=expert_factory(task),
         renderer=FrameRenderer(task, env.model, image_size),
         settings=tuple(settings),
+        noise=noise,
     )
 
 
 def _rollout_job(seed: int) -> EpisodeRollout:
-    return rollout_episode(_worker["env"], _worker["expert"], seed)
+    return rollout_episode(_worker["env"], _worker["expert"], seed, _worker["noise"])
 
 
 def _write_job(store_path: str, index: int, rollout: EpisodeRollout) -> int:
@@ -113,6 +120,8 @@ def _write_job(store_path: str, index: int, rollout: EpisodeRollout) -> int:
         "masks/gt": masks,
         **{f"images/{name}/rgb": frames for name, frames in images.items()},
     }
+    if rollout.executed_action is not None:
+        steps["data/executed_action"] = rollout.executed_action
     DemoStore(store_path, mode="r+").write_episode(index, steps)
     return rollout.length * len(images)
 
@@ -152,6 +161,7 @@ def plan_for(config: CollectConfig, expert: Expert) -> StorePlan:
         proprio_dim=dims[2],
         sim_state_dim=dims[3],
         benchmark=benchmark_assets().record(files_of(task)),
+        action_noise=config.noise,
     )
 
 
@@ -200,7 +210,7 @@ def collect(
 def _run_jobs(store, config, plan, expert_factory, progress, on_progress) -> None:
     workers = max(1, config.workers)
     context = multiprocessing.get_context("spawn")  # GL contexts do not survive fork
-    init_args = (plan.task, expert_factory, plan.image_size, plan.settings)
+    init_args = (plan.task, expert_factory, plan.image_size, plan.settings, plan.action_noise)
     next_seed = int(store.attrs["next_seed"])
     next_index = store.n_episodes
     rollouts: dict[int, Future] = {}  # seed -> rollout job
