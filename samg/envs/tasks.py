@@ -89,6 +89,7 @@ class TaskSpec:
     objects: tuple[SceneObject, ...]  # mask ids 1..K in this order; 0 is background
     scene: AdroitScene | DmcScene
     proprio_joints: tuple[str, ...] = ()  # joints whose qpos form the proprioception
+    arm_joints: tuple[str, ...] = ()  # joints of the arm that carries the hand (not in RL-ViGen's proprioception)
     success_min_steps: int | None = None  # success if per-step success held on more steps
     randomised_fields: tuple[ModelField, ...] = ()
 
@@ -115,7 +116,9 @@ ADROIT_HAND_JOINTS = (
 _HAND = SceneObject("hand", ("forearm",))
 
 
-def _adroit(name: str, env_id: str, objects, fields, scene: AdroitScene, success_min_steps=25, sizes=(84,)) -> TaskSpec:
+def _adroit(
+    name: str, env_id: str, objects, fields, scene: AdroitScene, arm=(), success_min_steps=25, sizes=(84,)
+) -> TaskSpec:
     return TaskSpec(
         name=name,
         family="adroit",
@@ -126,6 +129,7 @@ def _adroit(name: str, env_id: str, objects, fields, scene: AdroitScene, success
         objects=(_HAND, *objects),
         scene=scene,
         proprio_joints=ADROIT_HAND_JOINTS,
+        arm_joints=arm,
         success_min_steps=success_min_steps,
         randomised_fields=fields,
     )
@@ -151,6 +155,7 @@ _ALL_TASKS = (
         (SceneObject("door", ("frame",)),),
         (ModelField("body_pos", "body", "frame"),),
         AdroitScene("adroit_door.xml", CameraPose("top", (0.0, 0.0, 1.5), _TOP_QUAT), ("forearm", "door")),
+        arm=("ARTz", "ARRx", "ARRy", "ARRz"),
     ),
     _adroit(
         "hammer",
@@ -160,6 +165,7 @@ _ALL_TASKS = (
         AdroitScene(
             "adroit_hammer.xml", CameraPose("top", (0.0, 0.0, 1.1), _TOP_QUAT), ("forearm", "Object", "nail_board")
         ),
+        arm=("ARRx", "ARRy"),
     ),
     _adroit(
         "pen",
@@ -180,6 +186,7 @@ _ALL_TASKS = (
         (SceneObject("ball", ("Object",)),),
         (ModelField("body_pos", "body", "Object"), ModelField("site_pos", "site", "target")),
         AdroitScene("adroit_relocate.xml", CameraPose("vil_camera", (0.0, -1.2, 1.2), _VIL_QUAT), ("forearm", "Object")),
+        arm=("ARTx", "ARTy", "ARTz", "ARRx", "ARRy", "ARRz"),
     ),
     _dmc("walker", "walk", ("torso",), "floor"),
     _dmc("walker", "stand", ("torso",), "floor"),
