@@ -21,10 +21,17 @@ def bc_train(
     segmenter: str = typer.Option(
         "oracle", help="Masks: oracle (masks/gt), a mask set from `samg segment`, or blank (black frames: the control)."
     ),
-    encoder: str = typer.Option("conv", help="conv (DrQ-v2, from scratch) or resnet18 (PIE-G, frozen ImageNet)."),
-    epochs: int = typer.Option(80, min=1),
-    batch_size: int = typer.Option(256, min=1),
-    lr: float = typer.Option(5e-5),
+    preset: str = typer.Option(
+        "default", help="Recipe: a preset in configs/bc (default: samg's measured recipe; paper: 80 epochs, lr 5e-5) or a .toml file; flags override it."
+    ),
+    encoder: str | None = typer.Option(None, help="conv (DrQ-v2, from scratch) or resnet18 (PIE-G, frozen ImageNet)."),
+    epochs: int | None = typer.Option(None, min=1),
+    batch_size: int | None = typer.Option(None, min=1),
+    lr: float | None = typer.Option(None),
+    proprio: str | None = typer.Option(None, help="hand (RL-ViGen's 24 hand joints) or hand+arm (plus the arm's joints: not the paper)."),
+    select_episodes: int | None = typer.Option(
+        None, min=0, help="Choose best.ckpt by successes in this many live train-setting episodes after each epoch (0: by validation loss)."
+    ),
     seed: int = typer.Option(0),
     demos: int | None = typer.Option(None, min=1, help="Use the first N episodes (default: all)."),
     out: Path | None = typer.Option(None, help="Run directory (default runs/<task>_<obs>_<segmenter>_s<seed>)."),
@@ -34,7 +41,7 @@ def bc_train(
     resume: bool = typer.Option(False, "--resume", help="Continue the run in --out from its last checkpoint."),
 ) -> None:
     """Train a BC policy; writes config, checkpoints, metrics and training.json."""
-    from samg.il.config import BCConfig
+    from samg.il.presets import resolve_config
     from samg.il.train import train_bc
     from samg.pipeline.store import DemoStore
 
@@ -43,15 +50,15 @@ def bc_train(
     data = data or only_store()
     task = DemoStore(data).plan.task
     label = "raw" if obs == "raw" else "blank" if segmenter == "blank" else f"masked_{segmenter}"
-    config = BCConfig(
+    recipe = {"encoder": encoder, "epochs": epochs, "batch_size": batch_size, "lr": lr, "proprio": proprio,
+              "select_episodes": select_episodes}  # fmt: skip
+    config = resolve_config(
+        preset,
+        recipe,
         data=data,
         out=out or Path("runs") / f"{task}_{label}_s{seed}",
         obs=obs,
         segmenter=segmenter,
-        encoder=encoder,
-        epochs=epochs,
-        batch_size=batch_size,
-        lr=lr,
         seed=seed,
         demos=demos,
         devices=devices,

@@ -34,9 +34,12 @@ class BCConfig:
     val_fraction: float = 0.1  # held-out episodes
     frame_stack: int = 3
     shift_pad: int = 4
+    proprio: str = "hand"  # hand: RL-ViGen's proprioception; hand+arm adds the arm's joints (samg.envs.proprio)
+    select_episodes: int = 0  # >0: best.ckpt is the epoch with the most successes in this many train-setting rollouts
     devices: str = "auto"
     accelerator: str = "auto"
     max_steps: int = -1  # stop early (tests, smoke runs); -1: epochs decide
+    preset: str | None = None  # the preset (configs/bc/NAME.toml) the values came from, if any
 
     def __post_init__(self):
         check_field_types(self)
@@ -46,7 +49,11 @@ class BCConfig:
             raise UnknownNameError("encoder", self.encoder, ENCODERS)
         if self.accelerator not in ACCELERATORS:
             raise UnknownNameError("accelerator", self.accelerator, ACCELERATORS)
+        from samg.envs.proprio import PROPRIO_INPUTS
         from samg.pipeline.masks import SIMPLE_VIEWS, check_mask_name
+
+        if self.proprio not in PROPRIO_INPUTS:
+            raise UnknownNameError("proprioception", self.proprio, PROPRIO_INPUTS)
 
         if self.segmenter not in SIMPLE_VIEWS:
             check_mask_name(self.segmenter)
@@ -54,6 +61,7 @@ class BCConfig:
         for name in ("epochs", "batch_size", "frame_stack"):
             _require(getattr(self, name) >= 1, f"--{name.replace('_', '-')} must be at least 1, got {getattr(self, name)}")
         _require(self.seed >= 0, f"--seed must be at least 0, got {self.seed}")
+        _require(self.select_episodes >= 0, f"--select-episodes must be at least 0, got {self.select_episodes}")
         _require(self.shift_pad >= 0, f"--shift-pad must be at least 0, got {self.shift_pad}")
         _require(self.demos is None or self.demos >= 1, f"--demos must be at least 1, got {self.demos}")
         _require(self.max_steps == -1 or self.max_steps >= 1, f"--max-steps must be -1 or at least 1, got {self.max_steps}")

@@ -9,6 +9,8 @@ import torch
 from rich.progress import track
 from torch.utils.data import DataLoader, Dataset
 
+from samg.envs import get_task, make_env
+from samg.envs.proprio import ProprioReader, proprio_reader
 from samg.il.config import BCConfig
 from samg.pipeline.masks import SIMPLE_VIEWS, MaskSet, masked_episodes
 from samg.pipeline.store import DemoStore, StoreError, require_chunks
@@ -79,9 +81,26 @@ def _whole_batch(batch):
     return batch
 
 
-def load_episodes(store: DemoStore, config: BCConfig, episodes: range) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def policy_proprio_reader(store: DemoStore, config: BCConfig) -> ProprioReader | None:
+    """What reads the policy's proprioception from simulator states; None: the stored `data/proprio`
+    (RL-ViGen's, which `hand` reads too)."""
+    if config.proprio == "hand":
+        return None
+    task = get_task(store.plan.task)
+    env = make_env(task)
+    try:
+        return proprio_reader(task, env.model, config.proprio)
+    finally:
+        env.close()
+
+
+def load_episodes(
+    store: DemoStore, config: BCConfig, episodes: range, reader: ProprioReader | None = None
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     steps = np.concatenate([np.arange(*store.episode_slice(e).indices(store.n_steps)) for e in episodes])
-    proprio, action = store.read("data/proprio", steps), store.read("data/action", steps)  # before the frames: NaN is refused early
+    # low-dimensional arrays before the frames: NaN is refused early
+    proprio = store.read("data/proprio", steps) if reader is None else reader(store.read("data/sim_state", steps))
+    action = store.read("data/action", steps)
     frames = list(
         track(
             masked_episodes(store, config.setting, config.mask_source, episodes),
@@ -111,13 +130,18 @@ class DemoDataModule(pl.LightningDataModule):
         self._require_inputs(count)
         self.normalizer: Normalizer | None = None
         self.train_set = self.val_set = None
+        self.proprio_reader = policy_proprio_reader(self.store, config)
+
+    @property
+    def proprio_dim(self) -> int:
+        return self.store.plan.proprio_dim if self.proprio_reader is None else self.proprio_reader.dim
 
     def _require_inputs(self, count: int) -> None:
         """Refuse missing chunks, an unknown setting or mask set before any frame is loaded."""
         config, store = self.config, self.store
         if config.setting not in store.plan.settings:
             raise StoreError(f"{config.data} has no setting {config.setting!r}; it has {', '.join(store.plan.settings)}")
-        keys = ["data/proprio", "data/action", f"images/{config.setting}/rgb"]
+        keys = ["data/proprio" if config.proprio == "hand" else "data/sim_state", "data/action", f"images/{config.setting}/rgb"]
         if config.mask_source == "oracle":
             keys.append("masks/gt")
         elif config.mask_source not in SIMPLE_VIEWS:
@@ -136,11 +160,12 @@ class DemoDataModule(pl.LightningDataModule):
         if self.train_set is not None:
             return
         length, stack = self.store.plan.episode_length, self.config.frame_stack
-        train = load_episodes(self.store, self.config, self.train_episodes)
+        train = load_episodes(self.store, self.config, self.train_episodes, self.proprio_reader)
         self.normalizer = Normalizer.fit(train[1], train[2])
         self.train_set = DemoFrames(*train, length, stack)
         if len(self.val_episodes):
-            self.val_set = DemoFrames(*load_episodes(self.store, self.config, self.val_episodes), length, stack)
+            val = load_episodes(self.store, self.config, self.val_episodes, self.proprio_reader)
+            self.val_set = DemoFrames(*val, length, stack)
 
     def _loader(self, dataset: DemoFrames, shuffle: bool) -> DataLoader:
         generator = torch.Generator().manual_seed(self.config.seed)

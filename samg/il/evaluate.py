@@ -18,11 +18,13 @@ import torch
 from samg.benchmark.assets import benchmark_assets
 from samg.envs import SETTING_NAMES, FrameRenderer, get_task, make_env
 from samg.envs.appearance import files_of
+from samg.envs.proprio import proprio_reader
 from samg.errors import UnknownNameError
 from samg.files import write_json
 from samg.il.config import BCConfig, RunError, read_json
 from samg.il.rollout import EpisodeJob, EpisodeResult, run_episodes
 from samg.results import aggregate, write_eval_markdown, write_success_plot
+from samg.il.live_segmenter import live_segmenter_config
 from samg.segmenter.factory import SegmenterConfig, make_segmenter
 from samg.workers import die_with_parent, one_render_thread
 
@@ -66,39 +68,6 @@ class EvalConfig:
         return self.seeds or tuple(range(EVAL_SEED_START, EVAL_SEED_START + self.episodes))
 
 
-def live_segmenter_config(
-    train: BCConfig, name: str | None, prompts_root: Path, switches: dict[str, str] | None = None
-) -> SegmenterConfig:
-    """The segmenter of the rollouts: `none`, `oracle`, `student:PATH`, or the mask set `name`
-    (default: the one the policy trained on, whatever its name) rebuilt from the configuration
-    stored with it. `switches` (SAM-G options) override the stored ones."""
-    from samg.pipeline.masks import SIMPLE_VIEWS
-    from samg.segmenter.student import parse_student
-
-    name = name or train.mask_source
-    if (student := parse_student(name)) is not None:
-        config = SegmenterConfig(kind="student", student=student, prompts_root=prompts_root)
-    elif name in SIMPLE_VIEWS:
-        config = SegmenterConfig(kind=name, prompts_root=prompts_root)
-    else:
-        from samg.pipeline.masks import MaskSet
-        from samg.pipeline.store import DemoStore
-
-        mask_set = MaskSet(DemoStore(train.data), name)
-        try:
-            config = SegmenterConfig.from_description(mask_set.attrs["segmenter"], prompts_root=prompts_root)
-        except (KeyError, TypeError, AttributeError) as error:
-            raise RunError(
-                f"masks {name!r} of {train.data} do not describe their segmenter ({type(error).__name__}: {error}): "
-                f"segment again with 'samg segment {train.data} --name {name} --overwrite'"
-            ) from None
-    if switches:
-        if config.kind != "samg":
-            raise RunError(f"--{next(iter(switches)).replace('_', '-')} applies to SAM-G masks, not to {config.kind}")
-        config = replace(config, options=replace(config.options, **switches))
-    return config
-
-
 # ---- workers --------------------------------------------------------------------------------
 
 _worker: dict = {}  # per process: env, renderer, policy, segmenter (set by _init_worker)
@@ -116,8 +85,10 @@ def _init_worker(run: Path, segmenter_config: SegmenterConfig, in_subprocess: bo
     task = get_task(demos_record(run)["task"])
     policy = load_policy(best_checkpoint(run), device)
     env = make_env(task)
-    _worker.update(envs=[env], policy=policy, frame_stack=train.frame_stack)
-    expected = {"frame_channels": 3 * train.frame_stack, "proprio_dim": task.proprio_dim, "action_dim": env.action_dim}
+    reader = None if train.proprio == "hand" else proprio_reader(task, env.model, train.proprio)
+    _worker.update(envs=[env], policy=policy, frame_stack=train.frame_stack, proprio_reader=reader)
+    proprio_dim = task.proprio_dim if reader is None else reader.dim
+    expected = {"frame_channels": 3 * train.frame_stack, "proprio_dim": proprio_dim, "action_dim": env.action_dim}
     for name, value in expected.items():
         if policy.hparams[name] != value:
             raise RunError(f"the checkpoint of {run} has {name} {policy.hparams[name]}, its task and config need {value}")
@@ -137,7 +108,9 @@ def _close_worker() -> None:
 
 def _episodes(jobs: list[EpisodeJob]) -> list[EpisodeResult]:
     w = _worker
-    return run_episodes(w["policy"], w["envs"], w["renderer"], w["segmenter"], jobs, w["frame_stack"])
+    return run_episodes(
+        w["policy"], w["envs"], w["renderer"], w["segmenter"], jobs, w["frame_stack"], proprio_reader=w["proprio_reader"]
+    )
 
 
 # ---- orchestration --------------------------------------------------------------------------

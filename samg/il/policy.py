@@ -157,8 +157,10 @@ class BCPolicy(pl.LightningModule):
         self.log("train/loss", loss, prog_bar=True, on_step=True, on_epoch=True, batch_size=len(frames))
         return loss
 
-    def validation_step(self, batch: dict, batch_index: int) -> None:
-        self.log("val/loss", self._loss(batch), prog_bar=True, on_epoch=True, batch_size=len(batch["action"]))
+    def validation_step(self, batch: dict, batch_index: int) -> torch.Tensor:
+        loss = self._loss(batch)
+        self.log("val/loss", loss, prog_bar=True, on_epoch=True, batch_size=len(batch["action"]))
+        return loss
 
     def configure_optimizers(self):
         trainable = [p for p in self.parameters() if p.requires_grad]

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from samg.envs import FrameRenderer, TaskEnv
+from samg.envs.proprio import ProprioReader
 from samg.il.policy import BCPolicy
 from samg.segmenter.base import Segmenter, apply_masks
 from samg.segmenter.live import render_and_segment
@@ -54,12 +55,14 @@ def run_episodes(
     jobs: list[EpisodeJob],
     frame_stack: int,
     max_steps: int | None = None,
+    proprio_reader: ProprioReader | None = None,
 ) -> list[EpisodeResult]:
     """One episode per job, the jobs' environments stepped in lockstep: one segmenter call
     and one policy call per step on all frames. Episodes have the task's fixed length, so
     none waits for another. A job's result does not depend on its companions: the renderer
     draws each state from (state, setting, seed, step) alone, and the oracle and the
-    policy's `act_batch` give each row the bits it would get alone."""
+    policy's `act_batch` give each row the bits it would get alone. `proprio_reader`: the
+    policy's proprioception from the simulator state (default: the environment's own)."""
     if not jobs or len(jobs) > len(envs):
         raise ValueError(f"{len(jobs)} episodes need between 1 and {len(envs)} environments")
     envs = envs[: len(jobs)]
@@ -75,7 +78,8 @@ def run_episodes(
         for stack, frame in zip(stacks, observed, strict=True):
             stack.extend([frame] * (frame_stack if not stack else 1))
         stacked = np.stack([np.concatenate([frame.transpose(2, 0, 1) for frame in stack]) for stack in stacks])
-        actions = policy.act_batch(stacked, np.stack([step.proprio for step in steps]))
+        proprio = [step.proprio if proprio_reader is None else proprio_reader(step.sim_state) for step in steps]
+        actions = policy.act_batch(stacked, np.stack(proprio))
         steps = [env.step(action) for env, action in zip(envs, actions, strict=True)]
         for i, (step, job) in enumerate(zip(steps, jobs, strict=True)):
             totals[i] += step.reward

@@ -15,8 +15,9 @@ from pytorch_lightning.utilities.exceptions import MisconfigurationException
 
 from samg.files import write_json
 from samg.il.config import BCConfig, RunError
-from samg.il.data import DemoDataModule
+from samg.il.data import DemoDataModule, policy_proprio_reader
 from samg.il.policy import BCPolicy, load_policy
+from samg.il.select import SELECTION_MONITOR, ClosedLoopSelection
 from samg.pipeline.store import DemoStore
 from samg.safe_load import safe_torch_load
 
@@ -72,8 +73,10 @@ def checkpoint_to_resume(config: BCConfig) -> Path:
     saved = safe_torch_load(last, "BC checkpoint", RunError)
     if not isinstance(saved, dict) or not {"optimizer_states", "loops"} <= saved.keys():
         raise RunError(f"{last} is not a checkpoint of 'samg bc train' to resume from: train again with another --out")
-    policy, plan = load_policy(last), DemoStore(config.data).plan
-    expected = {"frame_channels": 3 * config.frame_stack, "image_size": plan.image_size, "proprio_dim": plan.proprio_dim,
+    store = DemoStore(config.data)
+    policy, plan, reader = load_policy(last), store.plan, policy_proprio_reader(store, config)
+    proprio_dim = plan.proprio_dim if reader is None else reader.dim
+    expected = {"frame_channels": 3 * config.frame_stack, "image_size": plan.image_size, "proprio_dim": proprio_dim,
                 "action_dim": plan.action_dim, "encoder": config.encoder}  # fmt: skip
     for name, value in expected.items():
         if policy.hparams[name] != value:
@@ -90,9 +93,13 @@ def train_bc(config: BCConfig, resume: bool = False, progress: bool = True) -> P
         raise RunError(f"{config.out} already holds a run: pass --resume, or another --out")
     pl.seed_everything(config.seed, workers=True, verbose=False)
     data = DemoDataModule(config)  # refuses missing chunks and mask sets before loading a frame
-    monitor = "val/loss" if len(data.val_episodes) else "train/loss_epoch"
+    selection = _closed_loop_selection(config, data)
+    if selection is not None:
+        monitor, mode = SELECTION_MONITOR, "max"
+    else:
+        monitor, mode = ("val/loss" if len(data.val_episodes) else "train/loss_epoch"), "min"
     checkpoints = pl.callbacks.ModelCheckpoint(
-        dirpath=config.out / "checkpoints", filename="best", monitor=monitor, mode="min", save_last=True
+        dirpath=config.out / "checkpoints", filename="best", monitor=monitor, mode=mode, save_last=True
     )
     throughput = _Throughput()
     try:
@@ -103,7 +110,7 @@ def train_bc(config: BCConfig, resume: bool = False, progress: bool = True) -> P
             devices=config.devices,
             default_root_dir=config.out,
             logger=_loggers(config.out / "logs"),
-            callbacks=[checkpoints, throughput, _FiniteLoss()],
+            callbacks=[checkpoints, throughput, _FiniteLoss(), *([selection] if selection else [])],
             enable_progress_bar=progress,
             enable_model_summary=False,
             log_every_n_steps=10,
@@ -117,7 +124,7 @@ def train_bc(config: BCConfig, resume: bool = False, progress: bool = True) -> P
     policy = BCPolicy(
         frame_channels=3 * config.frame_stack,
         image_size=plan.image_size,
-        proprio_dim=plan.proprio_dim,
+        proprio_dim=data.proprio_dim,
         action_dim=plan.action_dim,
         normalizer=data.normalizer.to_dict(),
         encoder=config.encoder,
@@ -149,6 +156,20 @@ def train_bc(config: BCConfig, resume: bool = False, progress: bool = True) -> P
         },
     )
     return config.out
+
+
+def _closed_loop_selection(config: BCConfig, data: DemoDataModule) -> ClosedLoopSelection | None:
+    if not config.select_episodes:
+        return None
+    if not len(data.val_episodes):
+        least = next((n for n in range(1, 100_000) if round(n * config.val_fraction) >= 1), None)
+        fix = f"use at least {least} demos" if least else "set val_fraction above 0 in the preset"
+        raise RunError(
+            f"--select-episodes ranks epochs by closed-loop success, then validation loss, and "
+            f"{len(data.train_episodes)} demos at val_fraction {config.val_fraction} hold none out: {fix}"
+        )
+    plan = data.store.plan
+    return ClosedLoopSelection(config, plan.task, plan.image_size, data.proprio_reader)
 
 
 def _loggers(directory: Path) -> list:

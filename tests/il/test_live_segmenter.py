@@ -3,7 +3,7 @@
 import pytest
 
 from samg.il.config import BCConfig, RunError
-from samg.il.evaluate import live_segmenter_config
+from samg.il.live_segmenter import live_segmenter_config
 from samg.pipeline.masks import MaskSet, MasksError
 from samg.pipeline.store import DemoStore
 from samg.segmenter.factory import SegmenterConfig

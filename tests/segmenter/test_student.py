@@ -8,7 +8,7 @@ import pytest
 from samg.distill.model import StudentFileError
 from samg.errors import SamgError, UnknownNameError
 from samg.il.config import BCConfig
-from samg.il.evaluate import live_segmenter_config
+from samg.il.live_segmenter import live_segmenter_config
 from samg.pipeline.masks import MaskSet
 from samg.pipeline.segment import SegmentConfig, segment_store
 from samg.segmenter.factory import SegmenterConfig, make_segmenter, parse_segmenter
