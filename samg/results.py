@@ -1,6 +1,6 @@
 """Evaluation records that BC's `samg eval` and RL's periodic evaluations share: success
-rates per setting with their Wilson intervals, `eval.md` (a table like the paper's Table 3)
-and `success.png`."""
+rates per setting with their Wilson intervals, success by the episode parameters a reset
+draws (the nail board's height), `eval.md` (a table like the paper's Table 3) and `success.png`."""
 
 import math
 from pathlib import Path
@@ -30,6 +30,55 @@ def aggregate(episodes: list[dict], settings: tuple[str, ...]) -> dict:
             "mean_return": float(np.mean([e["return"] for e in mine])) if mine else float("nan"),
         }
     return summary
+
+
+PARAM_BINS = 4
+
+
+def bin_counts(values, successes, low: float, high: float, bins: int = PARAM_BINS) -> list[list[int]]:
+    """[successes, episodes] in each of `bins` equal-width bins of [low, high]: a bin holds its
+    lower edge, the last one `high` too; a value outside the range counts in the end bin nearest it."""
+    values, successes = np.asarray(values, np.float64), np.asarray(successes, bool)
+    index = np.clip(np.floor((values - low) / (high - low) * bins).astype(int), 0, bins - 1)
+    return [[int(successes[index == b].sum()), int((index == b).sum())] for b in range(bins)]
+
+
+def success_by_param(episodes: list[dict], settings: tuple[str, ...], params: dict) -> dict:
+    """For each parameter (`params`: name -> {"range": [low, high], ...}), the bins' edges and,
+    per setting, [successes, episodes] per bin, from the episodes' `params` values."""
+    table = {}
+    for name, about in params.items():
+        low, high = about["range"]
+        by_setting = {}
+        for setting in settings:
+            mine = [e for e in episodes if e["setting"] == setting]
+            values, successes = [e["params"][name] for e in mine], [e["success"] for e in mine]
+            by_setting[setting] = bin_counts(values, successes, low, high)
+        edges = np.linspace(low, high, PARAM_BINS + 1).round(6).tolist()
+        table[name] = {"edges": edges, "by_setting": by_setting}
+    return table
+
+
+def _param_lines(info: dict) -> list[str]:
+    """eval.md's tables of success by parameter bin; none for a task whose reset draws nothing."""
+    params, binned = info.get("episode_params") or {}, info.get("success_by_param") or {}
+    if not binned:
+        return []
+    lines = [
+        "",
+        "## Success by episode parameter",
+        "",
+        "Successful / all episodes, per quarter of the range each parameter is drawn from; `params` in "
+        "eval_info.json's `per_episode` holds each episode's values.",
+    ]
+    for name, table in binned.items():
+        edges = table["edges"]
+        bins = [f"{low:.4g} to {high:.4g}" for low, high in zip(edges, edges[1:])]
+        lines += ["", f"**{name}** ({params[name]['unit']}): {params[name]['about']}", ""]
+        lines += ["| setting | " + " | ".join(bins) + " |", "|---|" + "---|" * len(bins)]
+        for setting, cells in table["by_setting"].items():
+            lines.append(f"| {setting} | " + " | ".join(f"{wins}/{count}" for wins, count in cells) + " |")
+    return lines
 
 
 def success_cell(values: dict) -> str:
@@ -70,7 +119,7 @@ def write_eval_markdown(info: dict, path: Path) -> None:
             f"| {setting} | {values['episodes']} | {values['success_rate']:.3f} | [{low:.3f}, {high:.3f}] | "
             f"{values['mean_return']:.1f} |"
         )
-    path.write_text("\n".join(lines) + "\n")
+    path.write_text("\n".join(lines + _param_lines(info)) + "\n")
 
 
 def write_success_plot(info: dict, path: Path) -> None:

@@ -91,6 +91,7 @@ def info_command(
         f"episodes: {store.n_episodes}/{store.plan.episodes} ({'complete' if store.complete else 'in progress'}), "
         f"steps: {store.n_steps}, episode success rate: {rate}"
     )
+    _print_episode_params(store)
     arrays = Table(title="arrays")
     for column in ("array", "shape", "chunks", "dtype", "on disk"):
         arrays.add_column(column)
@@ -104,3 +105,23 @@ def info_command(
         for line in check_store(store):
             console.print(f"[green]ok[/] {line}")
         console.print("[green]check passed[/]")
+
+
+def _print_episode_params(store) -> None:
+    """The range of each parameter the resets drew (the nail board's height) over the stored
+    episodes, read from their first simulator states, beside the range they are drawn from."""
+    import numpy as np
+
+    from samg.envs import get_task
+
+    task = get_task(store.plan.task)
+    if not task.episode_params or not store.n_episodes:
+        return
+    firsts = store.read("data/sim_state", np.arange(store.n_episodes) * store.plan.episode_length)
+    values = [task.episode_param_values(state) for state in firsts]
+    for param in task.episode_params:
+        drawn = [episode[param.name] for episode in values]
+        console.print(
+            f"{param.name} ({param.unit}): {min(drawn):.4g} to {max(drawn):.4g} over the episodes, "
+            f"drawn from {param.low:.4g} to {param.high:.4g} ({param.about})"
+        )

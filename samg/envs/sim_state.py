@@ -23,6 +23,8 @@ class SimStateLayout:
             if index < 0:
                 raise ValueError(f"model has no {field.obj_type} named {field.name!r}")
             width = getattr(model, field.array).shape[1]
+            if width != field.width:  # TaskSpec.episode_param_values counts on it
+                raise ValueError(f"model.{field.array} has {width} columns, the task's field says {field.width}")
             self._fields.append((field.array, index, width))
         self.size = self.nq + self.nv + self.na + sum(width for _, _, width in self._fields)
 

@@ -5,9 +5,12 @@ Adroit tasks come from gymnasium-robotics (v1), DMC tasks from dm_control. Every
 """
 
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
+import numpy as np
+
+from samg.envs.params import PEN_MAX_TILT_DEG, coordinate, pitch_deg, roll_deg, tilt_deg
 from samg.errors import UnknownNameError
 
 
@@ -29,6 +32,28 @@ class ModelField:
     array: str  # attribute of mujoco.MjModel: "body_pos", "body_quat", "site_pos"
     obj_type: str  # "body" or "site"
     name: str
+
+    @property
+    def width(self) -> int:
+        return 4 if self.array.endswith("quat") else 3
+
+
+@dataclass(frozen=True)
+class EpisodeParam:
+    """A readable number that a reset draws (the nail board's height), read from one of the
+    task's randomised model entries, with the range the environment draws it from."""
+
+    name: str
+    field: ModelField
+    read: Callable[[np.ndarray], float]  # the field's values -> the number
+    low: float
+    high: float
+    unit: str
+    about: str
+
+    def record(self) -> dict:
+        """What evaluation records say about the parameter (eval_info.json's `episode_params`)."""
+        return {"unit": self.unit, "range": [round(self.low, 6), round(self.high, 6)], "about": self.about}
 
 
 @dataclass(frozen=True)
@@ -92,6 +117,7 @@ class TaskSpec:
     arm_joints: tuple[str, ...] = ()  # joints of the arm that carries the hand (not in RL-ViGen's proprioception)
     success_min_steps: int | None = None  # success if per-step success held on more steps
     randomised_fields: tuple[ModelField, ...] = ()
+    episode_params: tuple[EpisodeParam, ...] = ()  # the first is the one to read first
 
     @property
     def image_size(self) -> int:
@@ -107,6 +133,16 @@ class TaskSpec:
             return False
         return int(sum(bool(s) for s in step_success)) > self.success_min_steps
 
+    def episode_param_values(self, sim_state: np.ndarray) -> dict[str, float]:
+        """The episode's parameters from any of its simulator states (samg.envs.sim_state:
+        the randomised model entries close the vector, in the task's order)."""
+        at = len(sim_state) - sum(field.width for field in self.randomised_fields)
+        values = {}
+        for field in self.randomised_fields:
+            values[field] = np.asarray(sim_state[at : at + field.width], np.float64)
+            at += field.width
+        return {param.name: float(param.read(values[param.field])) for param in self.episode_params}
+
 
 ADROIT_HAND_JOINTS = (
     ("WRJ1", "WRJ0")
@@ -117,8 +153,9 @@ _HAND = SceneObject("hand", ("forearm",))
 
 
 def _adroit(
-    name: str, env_id: str, objects, fields, scene: AdroitScene, arm=(), success_min_steps=25, sizes=(84,)
+    name: str, env_id: str, objects, params, scene: AdroitScene, arm=(), success_min_steps=25, sizes=(84,)
 ) -> TaskSpec:
+    """`params`: what the reset draws; their model entries are stored with the simulator state."""
     return TaskSpec(
         name=name,
         family="adroit",
@@ -131,8 +168,39 @@ def _adroit(
         proprio_joints=ADROIT_HAND_JOINTS,
         arm_joints=arm,
         success_min_steps=success_min_steps,
-        randomised_fields=fields,
+        randomised_fields=tuple(dict.fromkeys(param.field for param in params)),
+        episode_params=params,
     )
+
+
+def _position(field: ModelField, prefix: str, about: str, **ranges: tuple[float, float]) -> tuple:
+    """Parameters for the coordinates of `field` that the reset draws, each uniform in its range."""
+    return tuple(
+        EpisodeParam(f"{prefix}_{axis}", field, coordinate("xyz".index(axis)), *range_, "m", f"{about} {axis}")
+        for axis, range_ in ranges.items()
+    )
+
+
+# the ranges of gymnasium-robotics 1.4.2's reset_model (envs/adroit_hand/adroit_*.py); the
+# positions are in the world frame (the bodies and the site hang from the world body); the
+# pen's angles come from the goal's quaternion (samg.envs.params)
+_DOOR = ModelField("body_pos", "body", "frame")
+_BOARD = ModelField("body_pos", "body", "nail_board")
+_PEN_TARGET = ModelField("body_quat", "body", "target")
+_BALL = ModelField("body_pos", "body", "Object")
+_BALL_TARGET = ModelField("site_pos", "site", "target")
+_DOOR_PARAMS = _position(_DOOR, "door", "door frame's", x=(-0.3, -0.2), y=(0.25, 0.35), z=(0.252, 0.35))
+_HAMMER_PARAMS = (EpisodeParam("board_height", _BOARD, coordinate(2), 0.1, 0.25, "m", "nail board's height (z)"),)
+_RELOCATE_PARAMS = _position(_BALL, "ball", "ball's start", x=(-0.15, 0.15), y=(-0.15, 0.3)) + _position(
+    _BALL_TARGET, "target", "ball's goal", x=(-0.2, 0.2), y=(-0.2, 0.2), z=(0.15, 0.35)
+)
+_PEN = "the goal pen's"
+_ONE_RAD = math.degrees(1.0)
+_PEN_PARAMS = (
+    EpisodeParam("target_tilt", _PEN_TARGET, tilt_deg, 0.0, PEN_MAX_TILT_DEG, "deg", f"{_PEN} lean from upright"),
+    EpisodeParam("target_roll", _PEN_TARGET, roll_deg, -_ONE_RAD, _ONE_RAD, "deg", f"{_PEN} angle about x"),
+    EpisodeParam("target_pitch", _PEN_TARGET, pitch_deg, -_ONE_RAD, _ONE_RAD, "deg", f"{_PEN} angle about y"),
+)
 
 
 def _dmc(domain: str, task: str, roots: tuple[str, ...], floor: str, camera: int = 0) -> TaskSpec:
@@ -153,7 +221,7 @@ _ALL_TASKS = (
         "door",
         "AdroitHandDoor-v1",
         (SceneObject("door", ("frame",)),),
-        (ModelField("body_pos", "body", "frame"),),
+        _DOOR_PARAMS,
         AdroitScene("adroit_door.xml", CameraPose("top", (0.0, 0.0, 1.5), _TOP_QUAT), ("forearm", "door")),
         arm=("ARTz", "ARRx", "ARRy", "ARRz"),
     ),
@@ -161,7 +229,7 @@ _ALL_TASKS = (
         "hammer",
         "AdroitHandHammer-v1",
         (SceneObject("hammer", ("Object",)), SceneObject("nail_board", ("nail_board",))),
-        (ModelField("body_pos", "body", "nail_board"),),
+        _HAMMER_PARAMS,
         AdroitScene(
             "adroit_hammer.xml", CameraPose("top", (0.0, 0.0, 1.1), _TOP_QUAT), ("forearm", "Object", "nail_board")
         ),
@@ -173,7 +241,7 @@ _ALL_TASKS = (
         # the goal's green target pen too, as the official SAM-G prompts (without it the
         # masked frames hide which orientation the task asks for)
         (SceneObject("pen", ("Object",)), SceneObject("target", ("target",))),
-        (ModelField("body_quat", "body", "target"),),
+        _PEN_PARAMS,
         AdroitScene(
             "adroit_pen.xml", CameraPose("vil_camera", (0.0, -0.8, 0.8), _VIL_QUAT), ("forearm",), ("pen", "target")
         ),
@@ -184,7 +252,7 @@ _ALL_TASKS = (
         "relocate",
         "AdroitHandRelocate-v1",
         (SceneObject("ball", ("Object",)),),
-        (ModelField("body_pos", "body", "Object"), ModelField("site_pos", "site", "target")),
+        _RELOCATE_PARAMS,
         AdroitScene("adroit_relocate.xml", CameraPose("vil_camera", (0.0, -1.2, 1.2), _VIL_QUAT), ("forearm", "Object")),
         arm=("ARTx", "ARTy", "ARTz", "ARRx", "ARRy", "ARRz"),
     ),

@@ -23,8 +23,8 @@ from samg.errors import UnknownNameError
 from samg.files import write_json
 from samg.il.config import BCConfig, RunError, read_json
 from samg.il.rollout import EpisodeJob, EpisodeResult, run_episodes
-from samg.results import aggregate, write_eval_markdown, write_success_plot
 from samg.il.live_segmenter import live_segmenter_config
+from samg.results import aggregate, success_by_param, write_eval_markdown, write_success_plot
 from samg.segmenter.factory import SegmenterConfig, make_segmenter
 from samg.workers import die_with_parent, one_render_thread
 
@@ -160,7 +160,8 @@ def evaluate(config: EvalConfig, on_episode: Callable[[EpisodeResult], None] | N
     switches = {"target": config.target, "round3_negative": config.round3_negative}
     switches = {key: value for key, value in switches.items() if value is not None}
     segmenter_config = live_segmenter_config(train, config.segmenter, config.prompts_root, switches)
-    benchmark = benchmark_assets().record(files_of(get_task(demos["task"])))  # refuses missing files early
+    task = get_task(demos["task"])
+    benchmark = benchmark_assets().record(files_of(task))  # refuses missing files early
     jobs = [EpisodeJob(s, seed, i < config.videos) for s in config.settings for i, seed in enumerate(seeds)]
     batches = [jobs[at : at + config.envs] for at in range(0, len(jobs), config.envs)]
     out = config.out_dir
@@ -205,9 +206,11 @@ def evaluate(config: EvalConfig, on_episode: Callable[[EpisodeResult], None] | N
             "return": round(r.episode_return, 4),
             "steps": r.steps,
             "success_steps": r.success_steps,
+            "params": {name: round(value, 6) for name, value in r.params.items()},
         }
         for r in results
     ]
+    params = {param.name: param.record() for param in task.episode_params}
     info = {
         "run": str(config.run),
         "checkpoint": str(checkpoint),
@@ -218,6 +221,8 @@ def evaluate(config: EvalConfig, on_episode: Callable[[EpisodeResult], None] | N
         "seeds": [min(seeds), max(seeds)],
         "per_episode": episodes,
         "aggregate": aggregate(episodes, config.settings),
+        "episode_params": params,
+        "success_by_param": success_by_param(episodes, config.settings, params),
     }
     write_json(out / "eval_info.json", info)
     write_eval_markdown(info, out / "eval.md")

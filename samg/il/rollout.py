@@ -2,7 +2,7 @@
 (the oracle reads the live ground truth), stack frames, act; several episodes in lockstep."""
 
 from collections import deque
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
@@ -29,6 +29,7 @@ class EpisodeResult:
     steps: int
     success_steps: int
     video: np.ndarray | None = None  # (T, H, 3W, 3): raw | mask | masked
+    params: dict[str, float] = field(default_factory=dict)  # what the reset drew (TaskSpec.episode_params)
 
 
 def run_episode(
@@ -67,6 +68,7 @@ def run_episodes(
         raise ValueError(f"{len(jobs)} episodes need between 1 and {len(envs)} environments")
     envs = envs[: len(jobs)]
     steps = [env.reset(job.seed) for env, job in zip(envs, jobs, strict=True)]
+    params = [env.task.episode_param_values(step.sim_state) for env, step in zip(envs, steps, strict=True)]
     stacks: list[deque[np.ndarray]] = [deque(maxlen=frame_stack) for _ in jobs]
     flags: list[list[bool]] = [[] for _ in jobs]
     totals = [0.0] * len(jobs)
@@ -88,7 +90,7 @@ def run_episodes(
                 mask_rgb = np.repeat(masks[i, ..., None] * np.uint8(255), 3, -1)
                 videos[i].append(np.concatenate([frames[i], mask_rgb, observed[i]], 1))
     results = []
-    for env, job, episode_flags, total, video in zip(envs, jobs, flags, totals, videos, strict=True):
+    for env, job, episode_flags, total, video, drawn in zip(envs, jobs, flags, totals, videos, params, strict=True):
         flags_array = np.asarray(episode_flags, bool)
         results.append(
             EpisodeResult(
@@ -99,6 +101,7 @@ def run_episodes(
                 steps=len(flags_array),
                 success_steps=int(flags_array.sum()),
                 video=np.stack(video) if job.record else None,
+                params=drawn,
             )
         )
     return results

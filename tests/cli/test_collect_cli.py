@@ -4,6 +4,7 @@ import zarr
 from typer.testing import CliRunner
 
 from samg.cli import app
+from samg.envs import get_task, make_env
 from tests.pipeline.helpers import random_expert_file
 from tests.rl_collect.test_mjrl_pickle import SHARED_EXPERTS
 
@@ -25,6 +26,11 @@ def test_collect_then_info_check(tmp_path):
     info = runner.invoke(app, ["info", str(out), "--check"], env={"COLUMNS": "200"})
     assert info.exit_code == 0, info.output
     assert "images/train/rgb" in info.output and "check passed" in info.output
+    door = make_env(get_task("door"))
+    seed = int(zarr.open_group(out, mode="r")["meta/episode_seed"][0])
+    height = door.task.episode_param_values(door.reset(seed).sim_state)["door_z"]
+    door.close()
+    assert f"door_z (m): {height:.4g} to {height:.4g} over the episodes, drawn from 0.252 to 0.35" in info.output
     again = _collect(tmp_path, out)  # a complete store: nothing to do, same answer
     assert again.exit_code == 0 and "1 episodes, complete" in again.output
 

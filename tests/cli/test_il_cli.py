@@ -4,6 +4,7 @@ import pytest
 from typer.testing import CliRunner
 
 from samg.cli import app
+from samg.envs import get_task, make_env
 from tests.pipeline.helpers import random_expert_file
 
 runner = CliRunner()
@@ -46,7 +47,17 @@ def test_train_eval_and_compare_end_to_end(tiny_store, tmp_path):
     assert [(e["setting"], e["seed"]) for e in info["per_episode"]] == [
         ("train", 1_000_000), ("train", 1_000_001), ("video_hard", 1_000_000), ("video_hard", 1_000_001)
     ]  # fmt: skip
-    assert set(info["per_episode"][0]) == {"setting", "seed", "success", "return", "steps", "success_steps"}
+    assert set(info["per_episode"][0]) == {"setting", "seed", "success", "return", "steps", "success_steps", "params"}
+    door = make_env(get_task("door"))
+    drawn = {seed: door.task.episode_param_values(door.reset(seed).sim_state) for seed in (1_000_000, 1_000_001)}
+    door.close()
+    for episode in info["per_episode"]:  # what the reset drew, the same seed alike in every setting
+        assert episode["params"] == pytest.approx(drawn[episode["seed"]], abs=1e-6)
+    assert list(info["episode_params"]) == ["door_x", "door_y", "door_z"]
+    assert info["episode_params"]["door_x"]["range"] == [-0.3, -0.2]
+    for table in info["success_by_param"].values():
+        assert [sum(n for _, n in cells) for cells in table["by_setting"].values()] == [2, 2]
+    assert "**door_y** (m)" in (run / "eval" / "eval.md").read_text()
     assert info["per_episode"][0]["steps"] == 200 and info["segmenter"] == {"kind": "oracle"}
     for values in info["aggregate"].values():
         assert values["episodes"] == 2 and set(values) == {"episodes", "success_rate", "ci95", "mean_return"}
