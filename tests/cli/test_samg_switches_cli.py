@@ -66,3 +66,20 @@ def test_eval_passes_the_switches_as_overrides(tmp_path, monkeypatch):
     assert (seen[0].target, seen[0].round3_negative) == (None, None)  # as stored with the masks
     assert (seen[1].target, seen[1].round3_negative) == (None, "in-box")
     assert isinstance(seen[1].run, Path)
+
+
+def test_segment_records_the_prompt_and_region_rule_and_refuses_others_on_resume(tmp_path):
+    store = synthetic_store(tmp_path / "door.zarr", episodes=1)
+    common = [str(store.path), "--tiny", "--random-weights", "--no-adapt", "--settings", "train"]
+    result = runner.invoke(app, ["segment", *common, "--prompt", "simulator", "--regions", "exact"])
+    assert result.exit_code == 0, result.output
+    described = MaskSet(DemoStore(store.path), "samg").attrs["segmenter"]
+    assert (described["prompt"], described["regions"]) == ("simulator", "exact")
+    again = runner.invoke(app, ["segment", *common])  # the defaults: the paper's prompt and rule
+    assert again.exit_code != 0 and "--overwrite" in again.output
+    default = runner.invoke(app, ["segment", *common, "--name", "paper"])
+    assert default.exit_code == 0, default.output
+    described = MaskSet(DemoStore(store.path), "paper").attrs["segmenter"]
+    assert (described["prompt"], described["regions"]) == ("auto", "official")
+    refused = runner.invoke(app, ["segment", *common, "--regions", "jpeg"])
+    assert refused.exit_code == 2 and "unknown region rule 'jpeg'" in refused.output

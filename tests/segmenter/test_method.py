@@ -109,6 +109,7 @@ def test_describe_and_diagnostics(door_frames):
         "refine": False,
         "target": "union",
         "round3_negative": "global",
+        "regions": "official",
     }
     first = result.diagnostics[0]
     # door: 2 objects -> 3 type-1 (the whole target, each object) + 6 extra points positive, 1 negative
