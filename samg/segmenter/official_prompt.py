@@ -2,6 +2,11 @@
 reference frame, the masked JPEGs of the whole target and of each part, and the
 hand-picked extra points; and the official rule that turns masked images into the
 type-1 regions on the feature grid (`make_env_RRL_sam.py` :776-790, :857-866).
+
+Pen's reference is 160 px (`pen_160_0.png`), its points in 160-px pixels. The official code
+divides points by the frame's size, so it can use them only on 160-px frames; here points
+and regions are the reference's own pixels on the 64 x 64 grid and the reference is encoded
+at its own size, so the same prompt serves pen's 84-px (default) and 160-px stores alike.
 """
 
 import json

@@ -8,12 +8,14 @@ import torch.nn.functional as F
 from PIL import Image
 
 from samg.benchmark.assets import benchmark_assets
+from samg.envs import FrameRenderer, make_env
 from samg.benchmark.manifest import SAMG_CONFIG, SAMG_REFERENCE_IMAGES
 from samg.segmenter.factory import SegmenterConfig, task_prompt
-from samg.segmenter.method import sam_transform
+from samg.segmenter.method import SamgSegmenter, sam_transform
 from samg.segmenter.official_prompt import load_official_prompt, official_points, thresholded_regions
 from samg.segmenter.prompts import PromptError
 from samg.segmenter.weights import random_backend
+from tests.segmenter.helpers import tiny_backends
 
 TASKS = ("door", "hammer", "pen")
 
@@ -40,10 +42,22 @@ def test_door_points_are_the_configs_active_list():
     assert door.points == ((38, 14), (42, 31), (28, 34)) and hand.points == ((36, 59), (38, 61), (37, 75))
 
 
-def _official_rule(backend, masked: np.ndarray, channel_sum: bool) -> torch.Tensor:
-    """Independently: the package's own per-image transform (what `Per_set_image` applies
-    to the masked image), bilinear to 64 x 64, thresholded at 0."""
-    data = backend.model.transform(masked).unsqueeze(0)
+SAM_MEAN, SAM_STD = (123.675, 116.28, 103.53), (58.395, 57.12, 57.375)
+
+
+def _official_rule(path, channel_sum: bool) -> torch.Tensor:
+    """Independently, from the file: what `Per_set_image` does to a masked image with
+    EfficientViT-SAM's transform (PIL bilinear resize of the long side to 512, SAM's pixel
+    mean and std, zero padding to 512 x 512), then `make_env_RRL_sam.py`'s bilinear to
+    64 x 64 and its threshold: red > 0 (:779-784) or the channel sum > 0 (:857-862)."""
+    image = Image.open(path).convert("RGB")
+    scale = 512 / max(image.size)
+    width, height = int(image.width * scale + 0.5), int(image.height * scale + 0.5)
+    pixels = np.asarray(image.resize((width, height), Image.BILINEAR), np.float32) / 255
+    normalised = (pixels - np.float32(SAM_MEAN) / 255) / (np.float32(SAM_STD) / 255)
+    padded = np.zeros((512, 512, 3), np.float32)
+    padded[:height, :width] = normalised
+    data = torch.from_numpy(padded).permute(2, 0, 1)[None]
     grid = F.interpolate(data, size=(64, 64), mode="bilinear", align_corners=False)[0]
     return grid.sum(0) > 0 if channel_sum else grid[0] > 0
 
@@ -53,11 +67,12 @@ def test_regions_follow_the_official_thresholding_rule(task):
     backend = random_backend("efficientvit-l1", "cpu", torch.float32, tiny=True)
     prompt = load_official_prompt(task)
     whole, parts = thresholded_regions(prompt, sam_transform(backend))
-    expected_whole = _official_rule(backend, prompt.masked_target, channel_sum=False)
-    assert torch.equal(whole, expected_whole)
-    for region, masked in zip(parts, prompt.masked_parts):
-        assert torch.equal(region, _official_rule(backend, masked, channel_sum=True))
-    assert 0 < whole.sum() and all(0 < region.sum() for region in parts)
+    files, path = SAMG_REFERENCE_IMAGES[task], benchmark_assets().path
+    assert torch.equal(whole, _official_rule(path(files["target"]), channel_sum=False))
+    assert len(parts) == len(files["parts"]) == 2
+    for region, name in zip(parts, files["parts"]):
+        assert torch.equal(region, _official_rule(path(name), channel_sum=True))
+    assert 0 < whole.sum() < 64 * 64 and all(0 < region.sum() < 64 * 64 for region in parts)
 
 
 def test_auto_takes_the_papers_prompt_where_it_has_one(tmp_path):
@@ -74,3 +89,35 @@ def test_old_descriptions_read_as_simulator_prompts_with_exact_regions():
     old = {k: v for k, v in described.items() if k not in ("prompt", "regions")}
     rebuilt = SegmenterConfig.from_description(old)
     assert (rebuilt.prompt, rebuilt.options.regions) == ("simulator", "exact")
+
+
+def _pen_frame(size: int) -> np.ndarray:
+    env = make_env("pen")
+    try:
+        with FrameRenderer(env.task, env.model, size) as renderer:
+            return renderer.render(env.reset(0).sim_state, "train", 0, 0)
+    finally:
+        env.close()
+
+
+@pytest.mark.parametrize("size", [160, 84])
+def test_the_160_px_pen_prompt_serves_pen_frames_at_either_size(size):
+    """The official prompt is pen_160_0.png, for 160-px frames; an 84-px store (pen's
+    default) uses it too: the reference is encoded at its own size, its points and regions
+    are its own pixels on the 64 x 64 grid, and each frame is encoded at its size."""
+    sam, dino = tiny_backends("efficientvit-l1")
+    prompt = load_official_prompt("pen")
+    segmenter = SamgSegmenter(prompt, sam, dino, chunk=1)
+    # type 2 as the official code at its 160-px frames: grid position p / 160 * 64
+    features, points = segmenter.reference_sam[0], [p for obj in prompt.objects for p in obj.points]
+    for row, (x, y) in zip(segmenter.points.sam[segmenter.points.n_type1 :], points):
+        gx, gy = x / 160 * 64, y / 160 * 64
+        x0, y0 = int(gx), int(gy)
+        expected = sum(
+            features[:, y0 + dy, x0 + dx] * (1 - abs(gx - x0 - dx)) * (1 - abs(gy - y0 - dy))
+            for dx in (0, 1) for dy in (0, 1)
+        )  # fmt: skip
+        assert torch.allclose(row, F.normalize(expected, dim=0), atol=1e-6)
+    result = segmenter.segment(_pen_frame(size)[None])
+    assert result.masks.shape == (1, size, size) and 0 < result.masks.mean() < 1
+    assert all(0 <= x < size and 0 <= y < size for x, y in result.diagnostics[0]["points"])
