@@ -81,7 +81,6 @@ class SegmenterConfig:
 
 def _samg(task: str, config: SegmenterConfig) -> SamgSegmenter:
     from samg.segmenter.persam import adapted_mask_weights
-    from samg.segmenter.prompts import prompt_dir
     from samg.segmenter.weights import load_backend, random_backend
 
     try:
@@ -99,9 +98,23 @@ def _samg(task: str, config: SegmenterConfig) -> SamgSegmenter:
     prompt = task_prompt(task, config)
     segmenter = SamgSegmenter(prompt, sam, dino, DEFAULT_MASK_WEIGHTS, config.options, chunk=config.batch_size)
     if config.adapt:
-        weights = adapted_mask_weights(segmenter, prompt_dir(task, config.prompts_root))
+        weights = adapted_mask_weights(segmenter, persam_cache_dir(task, prompt.source, config.prompts_root))
         segmenter.mask_weights = torch.tensor(weights, dtype=torch.float32)
     return segmenter
+
+
+def persam_cache_dir(task: str, source: str, prompts_root: Path) -> Path:
+    """Where PerSAM-F weights are cached: beside a simulator prompt (`configs/prompts/TASK`);
+    for the paper's prompt, which lives among the verified benchmark files and needs no
+    prompt folder, in `$SAMG_HOME/persam/TASK` (made on first use)."""
+    from samg.paths import samg_home
+    from samg.segmenter.prompts import prompt_dir
+
+    if source == "simulator":
+        return prompt_dir(task, prompts_root)
+    directory = samg_home() / "persam" / task
+    directory.mkdir(parents=True, exist_ok=True)
+    return directory
 
 
 def task_prompt(task: str, config: SegmenterConfig):

@@ -1,6 +1,8 @@
 """The paper's own Adroit prompts: loaded from the pinned files, their type-1 regions by
 the official thresholding rule, checked against the package's own per-image transform."""
 
+import json
+
 import numpy as np
 import pytest
 import torch
@@ -10,8 +12,9 @@ from PIL import Image
 from samg.benchmark.assets import benchmark_assets
 from samg.envs import FrameRenderer, make_env
 from samg.benchmark.manifest import SAMG_CONFIG, SAMG_REFERENCE_IMAGES
-from samg.segmenter.factory import SegmenterConfig, task_prompt
-from samg.segmenter.method import SamgSegmenter, sam_transform
+from samg.paths import samg_home
+from samg.segmenter.factory import SegmenterConfig, make_segmenter, task_prompt
+from samg.segmenter.method import SamgOptions, SamgSegmenter, sam_transform
 from samg.segmenter.official_prompt import load_official_prompt, official_points, thresholded_regions
 from samg.segmenter.prompts import PromptError
 from samg.segmenter.weights import random_backend
@@ -81,6 +84,16 @@ def test_auto_takes_the_papers_prompt_where_it_has_one(tmp_path):
     assert simulator.source == "simulator" and simulator.masked_target is None
     with pytest.raises(PromptError, match="no prompt of its own for 'relocate': use --prompt simulator"):
         task_prompt("relocate", SegmenterConfig(prompt="official"))
+
+
+def test_the_papers_prompt_needs_no_prompt_folder(tmp_path):
+    """Its PerSAM-F weights are cached in $SAMG_HOME/persam/TASK, not beside a simulator prompt."""
+    absent = tmp_path / "no-prompts"
+    config = SegmenterConfig(tiny=True, random_weights=True, options=SamgOptions(use_dino=False), prompts_root=absent)
+    segmenter = make_segmenter("door", config)
+    assert segmenter.prompt.source == "official" and not absent.exists()
+    cached = list((samg_home() / "persam" / "door").glob("persam_efficientvit-l1_*.json"))
+    assert len(cached) == 1 and json.loads(cached[0].read_text())["mask_weights"] == segmenter.mask_weights.tolist()
 
 
 def test_old_descriptions_read_as_simulator_prompts_with_exact_regions():
