@@ -66,7 +66,9 @@ def segment_command(
     round3_negative: str = typer.Option("global", help="Round 3's extra negative: global (official) or in-box."),
     random_weights: bool = typer.Option(False, "--random-weights", help="Seeded random weights: timing only."),
     tiny: bool = typer.Option(False, "--tiny", hidden=True, help="Tiny architectures (tests, smoke runs)."),
-    prompts: Path = typer.Option(Path("configs/prompts"), help="Where task prompts live."),
+    prompt: str = typer.Option("auto", help="auto (the paper's own prompt for door, hammer, pen), official or simulator."),
+    regions: str = typer.Option("official", help="Type-1 regions: official (thresholded masked images) or exact."),
+    prompts: Path = typer.Option(Path("configs/prompts"), help="Where the simulator's task prompts live."),
 ) -> None:
     """Mask every frame of STORE in every setting with Dask (resumable) and report quality."""
     import os
@@ -88,10 +90,12 @@ def segment_command(
             refine=not no_refine,
             target=target,
             round3_negative=round3_negative,
+            regions=regions,
         ),
         adapt=not no_adapt,
         device=resolve_device(device),
         dtype=_dtype(dtype),
+        prompt=prompt,
         prompts_root=prompts,
         random_weights=random_weights,
         tiny=tiny,

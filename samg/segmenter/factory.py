@@ -14,7 +14,7 @@ from samg.segmenter.simple import BlankSegmenter, NoneSegmenter, OracleSegmenter
 
 DTYPES = {"fp32": torch.float32, "float32": torch.float32, "bf16": torch.bfloat16, "fp16": torch.float16}
 # what samg did before these switches existed, for descriptions stored then
-BEFORE_SWITCHES = {"target": "per-object", "round3_negative": "in-box"}
+BEFORE_SWITCHES = {"target": "per-object", "round3_negative": "in-box", "regions": "exact", "prompt": "simulator"}
 
 
 @dataclass(frozen=True)
@@ -26,7 +26,8 @@ class SegmenterConfig:
     adapt: bool = True  # PerSAM-F weights; --no-adapt keeps 1/3 each
     device: str = "cpu"
     dtype: str = "fp32"
-    prompts_root: Path = Path("configs/prompts")
+    prompt: str = "auto"  # auto: the paper's own prompt where it has one (door, hammer, pen), else the simulator's
+    prompts_root: Path = Path("configs/prompts")  # the simulator's prompts
     sam_weights: Path | None = None  # default: $SAMG_HOME/weights/<official file>
     dino_weights: Path | None = None
     random_weights: bool = False  # seeded random weights, no checkpoint: for timing only
@@ -42,6 +43,7 @@ class SegmenterConfig:
             about |= {
                 "sam": self.sam,
                 "dino": self.dino if self.options.use_dino else None,
+                "prompt": self.prompt,
                 **asdict(self.options),
                 "adapt": self.adapt,
                 "dtype": self.dtype,
@@ -67,6 +69,7 @@ class SegmenterConfig:
             kind="samg",
             sam=described["sam"],
             dino=described["dino"] or cls.dino,
+            prompt=values["prompt"],
             options=options,
             adapt=described["adapt"],
             dtype=described["dtype"],
@@ -78,14 +81,12 @@ class SegmenterConfig:
 
 def _samg(task: str, config: SegmenterConfig) -> SamgSegmenter:
     from samg.segmenter.persam import adapted_mask_weights
-    from samg.segmenter.prompts import load_prompt, prompt_dir
     from samg.segmenter.weights import load_backend, random_backend
 
     try:
         dtype = DTYPES[config.dtype]
     except KeyError:
         raise UnknownNameError("dtype", config.dtype, DTYPES) from None
-    prompt = load_prompt(task, config.prompts_root)
 
     def backend(model: str, path: Path | None):
         if config.random_weights:
@@ -94,11 +95,39 @@ def _samg(task: str, config: SegmenterConfig) -> SamgSegmenter:
 
     sam = backend(config.sam, config.sam_weights)
     dino = backend(config.dino, config.dino_weights) if config.options.use_dino else None
+    prompt = task_prompt(task, config)
     segmenter = SamgSegmenter(prompt, sam, dino, DEFAULT_MASK_WEIGHTS, config.options, chunk=config.batch_size)
     if config.adapt:
-        weights = adapted_mask_weights(segmenter, prompt_dir(task, config.prompts_root))
+        weights = adapted_mask_weights(segmenter, persam_cache_dir(task, prompt.source, config.prompts_root))
         segmenter.mask_weights = torch.tensor(weights, dtype=torch.float32)
     return segmenter
+
+
+def persam_cache_dir(task: str, source: str, prompts_root: Path) -> Path:
+    """Where PerSAM-F weights are cached: beside a simulator prompt (`configs/prompts/TASK`);
+    for the paper's prompt, which lives among the verified benchmark files and needs no
+    prompt folder, in `$SAMG_HOME/persam/TASK` (made on first use)."""
+    from samg.paths import samg_home
+    from samg.segmenter.prompts import prompt_dir
+
+    if source == "simulator":
+        return prompt_dir(task, prompts_root)
+    directory = samg_home() / "persam" / task
+    directory.mkdir(parents=True, exist_ok=True)
+    return directory
+
+
+def task_prompt(task: str, config: SegmenterConfig):
+    """The prompt `config.prompt` names: the paper's files (official), `configs/prompts`
+    (simulator), or auto: the paper's where it has one."""
+    from samg.segmenter.official_prompt import PROMPT_SOURCES, has_official_prompt, load_official_prompt
+    from samg.segmenter.prompts import load_prompt
+
+    if config.prompt not in PROMPT_SOURCES:
+        raise UnknownNameError("prompt", config.prompt, PROMPT_SOURCES)
+    if config.prompt == "official" or (config.prompt == "auto" and has_official_prompt(task)):
+        return load_official_prompt(task)
+    return load_prompt(task, config.prompts_root)
 
 
 def _student(task: str, config: SegmenterConfig) -> Segmenter:

@@ -36,6 +36,7 @@ from samg.segmenter.features import (
     type2_feature,
     upsample_maps,
 )
+from samg.segmenter.official_prompt import REGION_RULES, thresholded_regions
 from samg.segmenter.prompts import Prompt
 
 DEFAULT_MASK_WEIGHTS = (1 / 3, 1 / 3, 1 / 3)  # PerSAM's start, in decoder output order
@@ -53,12 +54,21 @@ class SamgOptions:
     refine: bool = True  # --no-refine: round 1 only
     target: str = "union"  # type-1 features and negatives: "union" or "per-object"
     round3_negative: str = "global"  # round 3's extra negative: "global" or "in-box"
+    regions: str = "official"  # type-1 regions: "official" (thresholded masked images) or "exact"
 
     def __post_init__(self):
         if self.target not in TARGETS:
             raise UnknownNameError("target", self.target, TARGETS)
         if self.round3_negative not in ROUND3_NEGATIVES:
             raise UnknownNameError("round-3 negative", self.round3_negative, ROUND3_NEGATIVES)
+        if self.regions not in REGION_RULES:
+            raise UnknownNameError("region rule", self.regions, REGION_RULES)
+
+
+def sam_transform(sam: SamBackend):
+    """The backend's own per-image transform (resize, normalise, pad) over a batch of
+    (H, W, 3) uint8 images: what the official code applies to its masked images."""
+    return lambda images: torch.stack([sam._transform(image) for image in images])
 
 
 @dataclass(frozen=True)
@@ -74,19 +84,28 @@ class PointFeatures:
 
 
 def point_features(
-    prompt: Prompt, sam_features: torch.Tensor, dino_features: torch.Tensor | None, options: SamgOptions
+    prompt: Prompt,
+    sam_features: torch.Tensor,
+    dino_features: torch.Tensor | None,
+    options: SamgOptions,
+    sam_preprocess=None,
 ) -> PointFeatures:
-    """Point features from the reference image's (C, G, G) encoder features."""
+    """Point features from the reference image's (C, G, G) encoder features; the official
+    region rule needs the SAM backend's image transform (`sam_preprocess`)."""
     encoders = {"sam": sam_features}
     if dino_features is not None and options.use_dino:
         encoders["dino"] = dino_features
     size = prompt.mask.shape
-    regions = [mask_on_grid(prompt.mask == obj.object_id) for obj in prompt.objects]
+    if options.regions == "official":
+        whole, regions = thresholded_regions(prompt, sam_preprocess)
+    else:
+        whole = mask_on_grid(prompt.mask > 0)
+        regions = [mask_on_grid(prompt.mask == obj.object_id) for obj in prompt.objects]
     n_negative = len(regions)
     if options.target == "union":
         # the official code's reference mask is the whole target; with several objects,
         # each one is an extra part mask (its `extra_masked_images_list`)
-        regions = [mask_on_grid(prompt.mask > 0)] + (regions if len(regions) > 1 else [])
+        regions = [whole] + (regions if len(regions) > 1 else [])
         n_negative = 1
     matrices = {}
     for name, features in encoders.items():
@@ -102,7 +121,7 @@ def reference_point_features(
 ) -> PointFeatures:
     image = prompt.image[None]
     dino_features = dino.encode(image)[0] if dino is not None and options.use_dino else None
-    return point_features(prompt, sam.encode(image)[0], dino_features, options)
+    return point_features(prompt, sam.encode(image)[0], dino_features, options, sam_transform(sam))
 
 
 @dataclass(frozen=True)
@@ -160,7 +179,7 @@ class SamgSegmenter:
         self.reference_sam = sam.encode(image)
         self.reference_dino = self.dino.encode(image) if self.dino is not None else None
         dino_grid = None if self.reference_dino is None else self.reference_dino[0]
-        self.points = point_features(prompt, self.reference_sam[0], dino_grid, options)
+        self.points = point_features(prompt, self.reference_sam[0], dino_grid, options, sam_transform(sam))
 
     def describe(self) -> dict:
         return {

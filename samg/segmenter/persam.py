@@ -87,7 +87,7 @@ def adapted_mask_weights(segmenter: SamgSegmenter, prompt_dir: Path, steps: int 
     cache = prompt_dir / f"persam_{variant}_{key}.json"
     if cache.is_file():
         return tuple(json.loads(cache.read_text())["mask_weights"])
-    target = torch.as_tensor(np.asarray(segmenter.prompt.mask > 0))
+    target = torch.as_tensor(np.asarray(segmenter.prompt.adaptation_target()))
     weights = fit_mask_weights(reference_logits(segmenter), target, steps)
     cache.write_text(json.dumps(
             {

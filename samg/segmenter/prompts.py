@@ -42,15 +42,33 @@ class Prompt:
     image: np.ndarray  # (H, W, 3) uint8, train setting
     mask: np.ndarray  # (H, W) uint8 object ids
     objects: tuple[ObjectPoints, ...]
+    # the official prompts' masked JPEGs (samg.segmenter.official_prompt); a simulator prompt
+    # has none and masks its own image with its exact mask instead
+    masked_target: np.ndarray | None = None  # (H, W, 3) uint8: the whole target
+    masked_parts: tuple[np.ndarray, ...] = ()  # (H, W, 3) uint8: one per part
+    source: str = "simulator"
 
     @property
     def foreground(self) -> np.ndarray:
         return self.mask > 0
 
+    def masked_images(self) -> tuple[np.ndarray, tuple[np.ndarray, ...]]:
+        """The whole target's masked image and one per part (object)."""
+        if self.masked_target is not None:
+            return self.masked_target, self.masked_parts
+        keep = lambda region: self.image * region[..., None]  # noqa: E731
+        return keep(self.mask > 0), tuple(keep(self.mask == obj.object_id) for obj in self.objects)
+
+    def adaptation_target(self) -> np.ndarray:
+        """PerSAM-F's target: the official code's red channel > 0 of the whole target's
+        masked JPEG (`make_env_RRL_sam.py:776`), or the exact mask of a simulator prompt."""
+        return self.masked_target[..., 0] > 0 if self.masked_target is not None else self.mask > 0
+
     def checksum(self) -> str:
         """sha256 over the image, the mask and the points: changes when a point is edited."""
         digest = hashlib.sha256()
-        for array in (self.image, self.mask):
+        official = () if self.masked_target is None else (self.masked_target, *self.masked_parts)
+        for array in (self.image, self.mask, *official):
             digest.update(f"{array.shape}{array.dtype}".encode())
             digest.update(np.ascontiguousarray(array).tobytes())
         digest.update(json.dumps([[o.object_id, [list(p) for p in o.points]] for o in self.objects]).encode())
@@ -145,7 +163,7 @@ def _validate(prompt: Prompt, directory: Path) -> None:
         for x, y in obj.points:
             if not (0 <= x < width and 0 <= y < height):
                 raise PromptError(f"{directory}: point {(x, y)} of {obj.name} lies outside the {width}x{height} image")
-            if prompt.mask[y, x] != obj.object_id:
+            if prompt.source == "simulator" and prompt.mask[y, x] != obj.object_id:
                 raise PromptError(f"{directory}: point {(x, y)} of {obj.name} lies outside that object's mask")
 
 

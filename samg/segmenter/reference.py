@@ -38,7 +38,8 @@ def reference_segment(segmenter: SamgSegmenter, frames: np.ndarray) -> Segmentat
         logits, _, low = predictor.predict(
             point_coords=points, point_labels=labels, multimask_output=True, return_logits=True
         )
-        mask = np.tensordot(weights, _numpy(logits), axes=1) > 0
+        logit = np.tensordot(weights, _numpy(logits), axes=1)
+        mask = logit > 0
         mask_input = np.tensordot(weights, _numpy(low), axes=1)[None]
         if options.refine:
             for round_ in (2, 3):
@@ -57,12 +58,14 @@ def reference_segment(segmenter: SamgSegmenter, frames: np.ndarray) -> Segmentat
                     return_logits=True,
                 )
                 best = int(np.argmax(_numpy(scores)))
-                mask, mask_input = _numpy(logits)[best] > 0, _numpy(low)[best][None]
+                logit, mask_input = _numpy(logits)[best], _numpy(low)[best][None]
+                mask = logit > 0
         masks.append(mask)
         diagnostics.append(
             {
                 "points": points.astype(int).tolist(),
                 "labels": labels.tolist(),
+                "logits": logit,  # (H, W): what `mask` thresholds at 0, to tell ties at 0 from real differences
                 "encode_s": encoded - started,
                 "decode_s": time.perf_counter() - encoded,
             }

@@ -431,7 +431,9 @@ def test_a_broken_prompt(pristine, tmp_path, command, variant):
     store = _copy(pristine.store, tmp_path / "door.zarr")
     args = {
         "prompt-show": ["prompt", "door", "--show", "--root", root, "--out", tmp_path / "points.png"],
-        "segment-samg": ["segment", store, "--prompts", root, "--tiny", "--random-weights", "--workers", "1"],
+        "segment-samg": [  # the simulator's prompt: door's default is the paper's, from the benchmark files
+            "segment", store, "--prompt", "simulator", "--prompts", root, "--tiny", "--random-weights", "--workers", "1"
+        ],  # fmt: skip
     }[command]
     _refused(args, [root, store], expect)
     assert not (tmp_path / "points.png").exists() and not (store / "masks" / "samg").exists()

@@ -13,18 +13,22 @@ from tests.pipeline.helpers import synthetic_store
 runner = CliRunner()
 
 
+def _segment(store, *args: str) -> dict:
+    """`samg segment STORE ...` succeeds; the segmenter description stored with its masks."""
+    result = runner.invoke(app, ["segment", *args])
+    assert result.exit_code == 0, result.output
+    name = args[args.index("--name") + 1] if "--name" in args else "samg"
+    return MaskSet(DemoStore(store.path), name).attrs["segmenter"]
+
+
 def test_segment_records_the_switches_with_the_masks(tmp_path):
     store = synthetic_store(tmp_path / "door.zarr", episodes=1)
     shutil.copytree("configs/prompts/door", tmp_path / "prompts" / "door")
     common = [str(store.path), "--tiny", "--random-weights", "--no-adapt", "--settings", "train",
               "--prompts", str(tmp_path / "prompts")]  # fmt: skip
-    result = runner.invoke(app, ["segment", *common, "--target", "per-object", "--round3-negative", "in-box"])
-    assert result.exit_code == 0, result.output
-    described = MaskSet(DemoStore(store.path), "samg").attrs["segmenter"]
+    described = _segment(store, *common, "--target", "per-object", "--round3-negative", "in-box")
     assert (described["target"], described["round3_negative"]) == ("per-object", "in-box")
-    default = runner.invoke(app, ["segment", *common, "--name", "official"])
-    assert default.exit_code == 0, default.output
-    described = MaskSet(DemoStore(store.path), "official").attrs["segmenter"]
+    described = _segment(store, *common, "--name", "official")
     assert (described["target"], described["round3_negative"]) == ("union", "global")
     refused = runner.invoke(app, ["segment", *common, "--target", "each"])
     assert refused.exit_code == 2 and "unknown target 'each'; valid targets: union, per-object" in refused.output
@@ -66,3 +70,16 @@ def test_eval_passes_the_switches_as_overrides(tmp_path, monkeypatch):
     assert (seen[0].target, seen[0].round3_negative) == (None, None)  # as stored with the masks
     assert (seen[1].target, seen[1].round3_negative) == (None, "in-box")
     assert isinstance(seen[1].run, Path)
+
+
+def test_segment_records_the_prompt_and_region_rule_and_refuses_others_on_resume(tmp_path):
+    store = synthetic_store(tmp_path / "door.zarr", episodes=1)
+    common = [str(store.path), "--tiny", "--random-weights", "--no-adapt", "--settings", "train"]
+    described = _segment(store, *common, "--prompt", "simulator", "--regions", "exact")
+    assert (described["prompt"], described["regions"]) == ("simulator", "exact")
+    again = runner.invoke(app, ["segment", *common])  # the defaults: the paper's prompt and rule
+    assert again.exit_code != 0 and "--overwrite" in again.output
+    described = _segment(store, *common, "--name", "paper")
+    assert (described["prompt"], described["regions"]) == ("auto", "official")
+    refused = runner.invoke(app, ["segment", *common, "--regions", "jpeg"])
+    assert refused.exit_code == 2 and "unknown region rule 'jpeg'" in refused.output

@@ -44,7 +44,7 @@ def _inside(point, square) -> bool:
 @pytest.mark.parametrize("target", ["union", "per-object"])
 def test_prompts_land_on_both_objects_and_the_negative_outside(target):
     prompt = _two_object_prompt()
-    options = SamgOptions(use_dino=False, target=target)
+    options = SamgOptions(use_dino=False, target=target, regions="exact")
     points = reference_point_features(prompt, ColourEncoder(), None, options)
     # union: the whole target, then each object as a part; per-object: each object
     n_type1 = 3 if target == "union" else 2
@@ -70,9 +70,9 @@ def test_negatives_come_from_type1_maps_only(target):
     prompt = _two_object_prompt()
     frame = scene(SIZE, {"red": (40, 5, 18), "green": (8, 50, 22), "blue": (60, 60, 15)})
     features = ColourEncoder().encode(frame[None])
-    with_extra = reference_point_features(prompt, ColourEncoder(), None, SamgOptions(use_dino=False, target=target))
+    with_extra = reference_point_features(prompt, ColourEncoder(), None, SamgOptions(use_dino=False, target=target, regions="exact"))
     without = reference_point_features(
-        prompt, ColourEncoder(), None, SamgOptions(use_dino=False, extra_points=False, target=target)
+        prompt, ColourEncoder(), None, SamgOptions(use_dino=False, extra_points=False, target=target, regions="exact")
     )
     a = FramePrompts.from_features(with_extra, features, None, (SIZE, SIZE))
     b = FramePrompts.from_features(without, features, None, (SIZE, SIZE))
@@ -86,8 +86,8 @@ def test_union_target_takes_negatives_from_the_whole_target_map():
     prompt = _two_object_prompt()
     frame = scene(SIZE, {"red": (40, 5, 18), "green": (8, 50, 22)})
     features = ColourEncoder().encode(frame[None])
-    union = reference_point_features(prompt, ColourEncoder(), None, SamgOptions(use_dino=False))
-    per_object = reference_point_features(prompt, ColourEncoder(), None, SamgOptions(use_dino=False, target="per-object"))
+    union = reference_point_features(prompt, ColourEncoder(), None, SamgOptions(use_dino=False, regions="exact"))
+    per_object = reference_point_features(prompt, ColourEncoder(), None, SamgOptions(use_dino=False, target="per-object", regions="exact"))
     a = FramePrompts.from_features(union, features, None, (SIZE, SIZE))
     b = FramePrompts.from_features(per_object, features, None, (SIZE, SIZE))
     assert torch.allclose(a.negative_map, a.maps[:, 0])  # the whole target's map

@@ -192,6 +192,8 @@ def test_import_cli_and_the_sha256_stored_with_masks(tmp_path, monkeypatch):
 
     store = synthetic_store(tmp_path / "door.zarr", episodes=1)
     shutil.copytree("configs/prompts/door", tmp_path / "prompts" / "door")
-    config = SegmenterConfig(tiny=True, adapt=False, options=SamgOptions(use_dino=False), prompts_root=tmp_path / "prompts")
+    config = SegmenterConfig(  # simulator prompt: this test's $SAMG_HOME holds no benchmark files
+        tiny=True, adapt=False, options=SamgOptions(use_dino=False), prompt="simulator", prompts_root=tmp_path / "prompts"
+    )
     segment_store(SegmentConfig(store.path, config, settings=("train",)))
     assert MaskSet(DemoStore(store.path), "samg").attrs["sam_weights_sha256"] == digest
