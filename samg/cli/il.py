@@ -210,8 +210,10 @@ def run_command(
         "oracle", help="The masked policy's segmenter: oracle, student (distilled here) or samg (needs the weights)."
     ),
     episodes: int = typer.Option(100, min=2, help="Demos to collect (paper: 300)."),
-    epochs: int = typer.Option(3, min=1, help="BC epochs, both policies (paper: 80)."),
-    lr: float = typer.Option(3e-4, help="BC learning rate (paper: 5e-5 over 80 epochs)."),
+    noise: float = typer.Option(0.0, min=0.0, help="DART noise on the demos' executed actions (see samg collect --noise)."),
+    preset: str = typer.Option("default", help="BC recipe of both policies: a preset in configs/bc or a .toml file."),
+    epochs: int | None = typer.Option(None, min=1, help="BC epochs, both policies (default: the preset's; paper: 80)."),
+    lr: float | None = typer.Option(None, help="BC learning rate (default: the preset's; paper: 5e-5 over 80 epochs)."),
     eval_episodes: int = typer.Option(30, min=1, help="Evaluation episodes per setting (paper: 100)."),
     seed: int = typer.Option(0, min=0),
     workers: int | None = typer.Option(None, min=1, help="Collection and evaluation processes (default: cores)."),
@@ -235,7 +237,8 @@ def run_command(
     from samg.il.experiment import ExperimentConfig, run_experiment
 
     config = ExperimentConfig(
-        task=task, segmenter=segmenter, episodes=episodes, epochs=epochs, lr=lr, eval_episodes=eval_episodes,
+        task=task, segmenter=segmenter, episodes=episodes, noise=noise, preset=preset, epochs=epochs, lr=lr,
+        eval_episodes=eval_episodes,
         seed=seed, workers=workers or os.cpu_count() or 1, envs=envs, student_steps=student_steps,
         device=resolve_device(device),
         image_size=image_size, expert=expert, keep_failures=keep_failures, data=data, out=out,

@@ -25,9 +25,10 @@ class ExperimentConfig:
     task: str = "door"
     segmenter: str = "oracle"  # the masked policy's: oracle, student (distilled from the oracle) or samg
     episodes: int = 100  # demos
-    epochs: int = 3
-    lr: float = 3e-4
-    batch_size: int = 256
+    noise: float = 0.0  # DART noise on the demos' executed actions (samg collect --noise)
+    preset: str = "default"  # the BC recipe of both policies (configs/bc); epochs and lr override it
+    epochs: int | None = None
+    lr: float | None = None
     eval_episodes: int = 30  # per setting
     settings: tuple[str, ...] = SETTING_NAMES
     seed: int = 0
@@ -48,20 +49,23 @@ class ExperimentConfig:
 
     @property
     def store(self) -> Path:
-        return self.data / f"{self.task}_{self.episodes}.zarr"
+        noisy = f"_noise{self.noise:g}" if self.noise else ""
+        return self.data / f"{self.task}_{self.episodes}{noisy}.zarr"
 
     @property
     def student_file(self) -> Path:
-        return self.out / f"student_{self.task}_{self.episodes}.safetensors"
+        return self.out / f"student_{self.store.stem}.safetensors"
 
     def run_dir(self, label: str) -> Path:
         return self.out / f"run_{self.task}_{label}_s{self.seed}"
 
     def bc_config(self, obs: str) -> BCConfig:
+        from samg.il.presets import resolve_config
+
         raw = obs == "raw"  # a raw run's config names no mask set: the same run serves every --segmenter
-        return BCConfig(data=self.store, out=self.run_dir("raw" if raw else self.segmenter), obs=obs,
-                        segmenter="oracle" if raw else self.segmenter, epochs=self.epochs,
-                        lr=self.lr, batch_size=self.batch_size, seed=self.seed)  # fmt: skip
+        return resolve_config(self.preset, {"epochs": self.epochs, "lr": self.lr}, data=self.store,
+                              out=self.run_dir("raw" if raw else self.segmenter), obs=obs,
+                              segmenter="oracle" if raw else self.segmenter, seed=self.seed)  # fmt: skip
 
 
 def run_experiment(config: ExperimentConfig, say: Callable[[str], None] = print) -> dict:
@@ -81,11 +85,11 @@ def run_experiment(config: ExperimentConfig, say: Callable[[str], None] = print)
     say(f"1/5 collect: {config.episodes} {config.task} demos -> {config.store}")
     collect(CollectConfig(task=config.task, episodes=config.episodes, out=config.store, seed=config.seed,
                           workers=config.workers, image_size=config.image_size, expert_path=config.expert,
-                          keep_failures=config.keep_failures))  # fmt: skip
+                          keep_failures=config.keep_failures, noise=config.noise))  # fmt: skip
     say(f"2/5 masks for the {config.segmenter} policy")
     _prepare_masks(config, say)
     for index, (bc, resume) in enumerate(zip(configs, resumes, strict=True)):
-        say(f"{3 + index}/5 bc train ({bc.policy_obs}): {config.epochs} epochs -> {bc.out}")
+        say(f"{3 + index}/5 bc train ({bc.policy_obs}): preset {bc.preset}, {bc.epochs} epochs -> {bc.out}")
         if not (bc.out / "training.json").is_file():
             train_bc(bc, resume=resume)
     say(f"5/5 eval: {config.eval_episodes} episodes in each of {len(config.settings)} settings, both policies")

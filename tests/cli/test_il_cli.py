@@ -114,20 +114,25 @@ def test_run_trains_raw_and_masked_on_the_same_demos_and_compares_them(tmp_path,
     args = ["run", "door", "--segmenter", segmenter, "--episodes", "2", "--epochs", "1", "--eval-episodes", "1",
             "--workers", "1", "--envs", "2", "--image-size", "16", "--keep-failures", "--expert", str(expert),
             "--data", str(tmp_path / "data"), "--out", str(tmp_path / "runs"), "--device", "cpu"]  # fmt: skip
-    result = runner.invoke(app, [*args, "--student-steps", "4"] if segmenter == "student" else args, env=ENV)
+    # the student case also takes the recipe switches: noisy demos and the paper's preset (epochs overridden)
+    extra = ["--student-steps", "4", "--noise", "0.1", "--preset", "paper"] if segmenter == "student" else []
+    result = runner.invoke(app, [*args, *extra], env=ENV)
     assert result.exit_code == 0, result.output
     runs = tmp_path / "runs"
     raw, masked = runs / "run_door_raw_s0", runs / f"run_door_{segmenter}_s0"
+    store = tmp_path / "data" / ("door_2_noise0.1.zarr" if segmenter == "student" else "door_2.zarr")
     for run, policy_obs in ((raw, "raw"), (masked, f"masked ({segmenter})")):
         info = json.loads((run / "eval" / "eval_info.json").read_text())
         assert len(info["per_episode"]) == 5 and info["policy_obs"] == policy_obs
-        assert json.loads((run / "config.json").read_text())["data"] == str(tmp_path / "data" / "door_2.zarr")
+        config = json.loads((run / "config.json").read_text())
+        assert config["data"] == str(store) and config["epochs"] == 1
+        assert (config["preset"], config["lr"]) == (("paper", 5e-5) if segmenter == "student" else ("default", 3e-4))
     if segmenter == "student":
         assert json.loads((masked / "eval" / "eval_info.json").read_text())["segmenter"]["kind"] == "student"
-        assert (runs / "student_door_2.safetensors").is_file()
+        assert (runs / "student_door_2_noise0.1.safetensors").is_file()
     table = (runs / "run_door_compare.md").read_text()
     assert "| raw |" in table and f"masked ({segmenter})" in table and "Average" in table
-    again = runner.invoke(app, [*args, "--student-steps", "4"] if segmenter == "student" else args, env=ENV)
+    again = runner.invoke(app, [*args, *extra], env=ENV)
     assert again.exit_code == 0 and "done in" in again.output  # every stage found done and reused
 
 
