@@ -21,8 +21,8 @@ def bc_train(
     segmenter: str = typer.Option(
         "oracle", help="Masks: oracle (masks/gt), a mask set from `samg segment`, or blank (black frames: the control)."
     ),
-    preset: str = typer.Option(
-        "default", help="Recipe: a preset in configs/bc (default: samg's measured recipe; paper: 80 epochs, lr 5e-5) or a .toml file; flags override it."
+    preset: str | None = typer.Option(
+        None, help="Recipe: a preset in configs/bc (default: 'default', samg's CPU recipe; paper: 80 epochs, lr 5e-5) or a .toml file; flags override it; --resume keeps the run's own."
     ),
     encoder: str | None = typer.Option(None, help="conv (DrQ-v2, from scratch) or resnet18 (PIE-G, frozen ImageNet)."),
     epochs: int | None = typer.Option(None, min=1),
@@ -41,6 +41,7 @@ def bc_train(
     resume: bool = typer.Option(False, "--resume", help="Continue the run in --out from its last checkpoint."),
 ) -> None:
     """Train a BC policy; writes config, checkpoints, metrics and training.json."""
+    from samg.il.config import BCConfig
     from samg.il.presets import resolve_config
     from samg.il.train import train_bc
     from samg.pipeline.store import DemoStore
@@ -52,11 +53,14 @@ def bc_train(
     label = "raw" if obs == "raw" else "blank" if segmenter == "blank" else f"masked_{segmenter}"
     recipe = {"encoder": encoder, "epochs": epochs, "batch_size": batch_size, "lr": lr, "proprio": proprio,
               "select_episodes": select_episodes}  # fmt: skip
+    out = out or Path("runs") / f"{task}_{label}_s{seed}"
+    resumed = BCConfig.load(out) if resume and (out / "config.json").is_file() else None
     config = resolve_config(
         preset,
         recipe,
+        resumed,
         data=data,
-        out=out or Path("runs") / f"{task}_{label}_s{seed}",
+        out=out,
         obs=obs,
         segmenter=segmenter,
         seed=seed,

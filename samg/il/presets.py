@@ -58,7 +58,14 @@ def load_preset(name: str) -> dict:
     return values
 
 
-def resolve_config(preset: str, overrides: dict, **where) -> BCConfig:
-    """`BCConfig` from the preset, then the flags that were given (`overrides`: None = not given)."""
+def resolve_config(preset: str | None, overrides: dict, resumed: BCConfig | None = None, **where) -> BCConfig:
+    """`BCConfig` from the preset, then the flags that were given (`overrides`: None = not given).
+    A resumed run's recipe comes from its own config unless a preset is named again, so that
+    `--resume` alone continues the run as it was trained."""
     given = {key: value for key, value in overrides.items() if value is not None}
-    return BCConfig(**{**load_preset(preset), **given, **where, "preset": preset})
+    if resumed is not None and preset is None:
+        base, preset = {name: getattr(resumed, name) for name in RECIPE_FIELDS}, resumed.preset
+    else:
+        preset = preset or DEFAULT_PRESET
+        base = load_preset(preset)
+    return BCConfig(**{**base, **given, **where, "preset": preset})

@@ -41,3 +41,11 @@ def test_a_wrong_type_or_an_unknown_preset_is_one_line(tmp_path):
     broken.write_text("epochs = = 2")
     with pytest.raises(PresetError, match="not readable TOML"):
         load_preset(str(broken))
+
+
+def test_a_resume_keeps_the_runs_own_recipe_unless_a_preset_is_named():
+    trained = resolve_config("paper", {"epochs": 2}, data=Path("d.zarr"), out=Path("o"))
+    resumed = resolve_config(None, {"epochs": 5}, trained, data=Path("d.zarr"), out=Path("o"))
+    assert (resumed.preset, resumed.lr, resumed.epochs) == ("paper", 5e-5, 5)
+    assert resolve_config("default", {}, trained, data=Path("d.zarr"), out=Path("o")).lr == 3e-4
+    assert resolve_config(None, {}, data=Path("d.zarr"), out=Path("o")).preset == "default"
