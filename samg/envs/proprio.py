@@ -43,3 +43,9 @@ def proprio_reader(task: TaskSpec, model: mujoco.MjModel, which: str) -> Proprio
         raise UnknownNameError("proprioception", which, PROPRIO_INPUTS)
     joints = PROPRIO_INPUTS[which](task)
     return ProprioReader(tuple(int(model.jnt_qposadr[model.joint(name).id]) for name in joints))
+
+
+def policy_proprio_reader(task: TaskSpec, model: mujoco.MjModel, which: str) -> ProprioReader | None:
+    """The reader a policy's proprioception needs; None for `hand`: the environment's own
+    `proprio` (and a store's `data/proprio`) already hold those joints."""
+    return None if which == "hand" else proprio_reader(task, model, which)

@@ -10,7 +10,7 @@ from rich.progress import track
 from torch.utils.data import DataLoader, Dataset
 
 from samg.envs import get_task, make_env
-from samg.envs.proprio import ProprioReader, proprio_reader
+from samg.envs.proprio import ProprioReader, policy_proprio_reader
 from samg.il.config import BCConfig
 from samg.pipeline.masks import SIMPLE_VIEWS, MaskSet, masked_episodes
 from samg.pipeline.store import DemoStore, StoreError, require_chunks
@@ -81,15 +81,15 @@ def _whole_batch(batch):
     return batch
 
 
-def policy_proprio_reader(store: DemoStore, config: BCConfig) -> ProprioReader | None:
+def stored_proprio_reader(store: DemoStore, config: BCConfig) -> ProprioReader | None:
     """What reads the policy's proprioception from simulator states; None: the stored `data/proprio`
     (RL-ViGen's, which `hand` reads too)."""
     if config.proprio == "hand":
-        return None
+        return None  # no environment needed
     task = get_task(store.plan.task)
     env = make_env(task)
     try:
-        return proprio_reader(task, env.model, config.proprio)
+        return policy_proprio_reader(task, env.model, config.proprio)
     finally:
         env.close()
 
@@ -130,7 +130,7 @@ class DemoDataModule(pl.LightningDataModule):
         self._require_inputs(count)
         self.normalizer: Normalizer | None = None
         self.train_set = self.val_set = None
-        self.proprio_reader = policy_proprio_reader(self.store, config)
+        self.proprio_reader = stored_proprio_reader(self.store, config)
 
     @property
     def proprio_dim(self) -> int:

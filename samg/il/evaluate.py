@@ -18,7 +18,7 @@ import torch
 from samg.benchmark.assets import benchmark_assets
 from samg.envs import SETTING_NAMES, FrameRenderer, get_task, make_env
 from samg.envs.appearance import files_of
-from samg.envs.proprio import proprio_reader
+from samg.envs.proprio import policy_proprio_reader
 from samg.errors import UnknownNameError
 from samg.files import write_json
 from samg.il.config import BCConfig, RunError, read_json
@@ -85,7 +85,7 @@ def _init_worker(run: Path, segmenter_config: SegmenterConfig, in_subprocess: bo
     task = get_task(demos_record(run)["task"])
     policy = load_policy(best_checkpoint(run), device)
     env = make_env(task)
-    reader = None if train.proprio == "hand" else proprio_reader(task, env.model, train.proprio)
+    reader = policy_proprio_reader(task, env.model, train.proprio)
     _worker.update(envs=[env], policy=policy, frame_stack=train.frame_stack, proprio_reader=reader)
     proprio_dim = task.proprio_dim if reader is None else reader.dim
     expected = {"frame_channels": 3 * train.frame_stack, "proprio_dim": proprio_dim, "action_dim": env.action_dim}

@@ -15,7 +15,7 @@ from pytorch_lightning.utilities.exceptions import MisconfigurationException
 
 from samg.files import write_json
 from samg.il.config import BCConfig, RunError
-from samg.il.data import DemoDataModule, policy_proprio_reader
+from samg.il.data import DemoDataModule, stored_proprio_reader
 from samg.il.policy import BCPolicy, load_policy
 from samg.il.select import SELECTION_MONITOR, ClosedLoopSelection
 from samg.pipeline.store import DemoStore
@@ -74,7 +74,7 @@ def checkpoint_to_resume(config: BCConfig) -> Path:
     if not isinstance(saved, dict) or not {"optimizer_states", "loops"} <= saved.keys():
         raise RunError(f"{last} is not a checkpoint of 'samg bc train' to resume from: train again with another --out")
     store = DemoStore(config.data)
-    policy, plan, reader = load_policy(last), store.plan, policy_proprio_reader(store, config)
+    policy, plan, reader = load_policy(last), store.plan, stored_proprio_reader(store, config)
     proprio_dim = plan.proprio_dim if reader is None else reader.dim
     expected = {"frame_channels": 3 * config.frame_stack, "image_size": plan.image_size, "proprio_dim": proprio_dim,
                 "action_dim": plan.action_dim, "encoder": config.encoder}  # fmt: skip
