@@ -28,7 +28,10 @@ def bc_train(
     epochs: int | None = typer.Option(None, min=1),
     batch_size: int | None = typer.Option(None, min=1),
     lr: float | None = typer.Option(None),
-    proprio: str | None = typer.Option(None, help="hand (RL-ViGen's 24 hand joints) or hand+arm (plus the arm's joints: not the paper)."),
+    proprio: str | None = typer.Option(None, help="hand (RL-ViGen's 24 hand joints), hand+arm (plus the arm's joints) or none (images only); the last two are not the paper's."),
+    proprio_dropout: float | None = typer.Option(
+        None, help="Probability that a training sample's proprioception is replaced by its mean (0: never; not the paper)."
+    ),
     select_episodes: int | None = typer.Option(
         None, min=0, help="Choose best.ckpt by successes in this many live train-setting episodes after each epoch (0: by validation loss)."
     ),
@@ -52,7 +55,7 @@ def bc_train(
     task = DemoStore(data).plan.task
     label = "raw" if obs == "raw" else "blank" if segmenter == "blank" else f"masked_{segmenter}"
     recipe = {"encoder": encoder, "epochs": epochs, "batch_size": batch_size, "lr": lr, "proprio": proprio,
-              "select_episodes": select_episodes}  # fmt: skip
+              "proprio_dropout": proprio_dropout, "select_episodes": select_episodes}  # fmt: skip
     out = out or Path("runs") / f"{task}_{label}_s{seed}"
     resumed = BCConfig.load(out) if resume and (out / "config.json").is_file() else None
     config = resolve_config(

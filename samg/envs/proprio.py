@@ -3,7 +3,9 @@
 `hand` is RL-ViGen's proprioception (the hand's 24 joints, what the paper's agents saw);
 `hand+arm` adds the joints of the arm that carries the hand (hammer: 2, door: 4, pen: none),
 a named departure from the paper (docs/fidelity.md): the arm's pose tells a policy where
-its swing is going, which the hand joints tell only once the motion is under way.
+its swing is going, which the hand joints tell only once the motion is under way. `none`:
+images only, no joint at all (also a departure): a policy that cannot take the task's
+variable from its own joints has to take it from the image.
 
 Both are read from a simulator state, whose first entries are qpos (samg.envs.sim_state),
 so stored episodes and live rollouts give the policy the same numbers.
@@ -20,6 +22,7 @@ from samg.errors import UnknownNameError
 PROPRIO_INPUTS = {
     "hand": lambda task: task.proprio_joints,
     "hand+arm": lambda task: task.arm_joints + task.proprio_joints,
+    "none": lambda task: (),
 }
 
 

@@ -34,7 +34,8 @@ class BCConfig:
     val_fraction: float = 0.1  # held-out episodes
     frame_stack: int = 3
     shift_pad: int = 4
-    proprio: str = "hand"  # hand: RL-ViGen's proprioception; hand+arm adds the arm's joints (samg.envs.proprio)
+    proprio: str = "hand"  # hand: RL-ViGen's proprioception; hand+arm adds the arm's joints; none (samg.envs.proprio)
+    proprio_dropout: float = 0.0  # per training sample, the probability its proprioception is replaced by the mean
     select_episodes: int = 0  # >0: best.ckpt is the epoch with the most successes in this many train-setting rollouts
     devices: str = "auto"
     accelerator: str = "auto"
@@ -65,6 +66,7 @@ class BCConfig:
         _require(self.shift_pad >= 0, f"--shift-pad must be at least 0, got {self.shift_pad}")
         _require(self.demos is None or self.demos >= 1, f"--demos must be at least 1, got {self.demos}")
         _require(self.max_steps == -1 or self.max_steps >= 1, f"--max-steps must be -1 or at least 1, got {self.max_steps}")
+        _require(0 <= self.proprio_dropout <= 1, f"--proprio-dropout must be in [0, 1], got {self.proprio_dropout}")
         _require(0 <= self.val_fraction < 1, f"--val-fraction must be in [0, 1), got {self.val_fraction}")
         _require(
             self.devices == "auto" or all(d.strip().lstrip("-").isdigit() for d in self.devices.split(",")),

@@ -92,6 +92,7 @@ class BCPolicy(pl.LightningModule):
         encoder: str = "conv",
         lr: float = 5e-5,
         shift_pad: int = 4,
+        proprio_dropout: float = 0.0,
         feature_dim: int = 50,
         hidden_dim: int = 1024,
         resnet_weights: str | None = None,
@@ -151,9 +152,17 @@ class BCPolicy(pl.LightningModule):
         target = (batch["action"] - self.action_mean) / self.action_std
         return F.mse_loss(self(batch["frames"], batch["proprio"]), target)
 
+    def drop_proprio(self, proprio: torch.Tensor) -> torch.Tensor:
+        """Each row replaced by the training mean (zero after normalisation) with probability
+        `proprio_dropout`: the action must then come from the image alone."""
+        if not self.hparams.proprio_dropout:
+            return proprio  # no draw: the random stream, and so the run, stays as without the switch
+        dropped = torch.rand(len(proprio), 1, device=proprio.device) < self.hparams.proprio_dropout
+        return torch.where(dropped, self.proprio_mean, proprio)
+
     def training_step(self, batch: dict, batch_index: int) -> torch.Tensor:
         frames = random_shift(batch["frames"].float(), self.hparams.shift_pad)
-        loss = self._loss({**batch, "frames": frames})
+        loss = self._loss({**batch, "frames": frames, "proprio": self.drop_proprio(batch["proprio"])})
         self.log("train/loss", loss, prog_bar=True, on_step=True, on_epoch=True, batch_size=len(frames))
         return loss
 

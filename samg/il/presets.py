@@ -16,7 +16,8 @@ PRESETS_DIR = Path("configs") / "bc"
 DEFAULT_PRESET = "default"
 # what a preset may set: the recipe, not the data, the observations, the seed or the hardware
 RECIPE_FIELDS = (
-    "encoder", "epochs", "batch_size", "lr", "val_fraction", "frame_stack", "shift_pad", "proprio", "select_episodes",
+    "encoder", "epochs", "batch_size", "lr", "val_fraction", "frame_stack", "shift_pad", "proprio", "proprio_dropout",
+    "select_episodes",
 )  # fmt: skip
 
 

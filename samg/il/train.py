@@ -130,6 +130,7 @@ def train_bc(config: BCConfig, resume: bool = False, progress: bool = True) -> P
         encoder=config.encoder,
         lr=config.lr,
         shift_pad=config.shift_pad,
+        proprio_dropout=config.proprio_dropout,
     )
     config.out.mkdir(parents=True, exist_ok=True)
     config.save(config.out / "config.json")

@@ -36,3 +36,11 @@ def test_an_unknown_proprioception_is_refused():
     with pytest.raises(UnknownNameError, match="hand\\+arm"):
         proprio_reader(env.task, env.model, "arm")
     env.close()
+
+
+def test_none_reads_no_joint():
+    env = make_env(get_task("hammer"))
+    step = env.reset(2)
+    reader = proprio_reader(env.task, env.model, "none")
+    assert reader.dim == 0 and reader(step.sim_state).shape == (0,)
+    env.close()

@@ -60,3 +60,23 @@ def test_resnet18_encoder_needs_imagenet_weights(tmp_path, monkeypatch):
     policy.train()
     assert not policy.encoder.layers.training  # frozen BatchNorm statistics
     assert policy(torch.zeros(2, 9, 32, 32), torch.zeros(2, 4)).shape == (2, 3)
+
+
+def test_proprio_dropout_replaces_whole_rows_by_the_mean_at_its_rate():
+    torch.manual_seed(0)
+    proprio = torch.full((4000, 4), 7.0)
+    off = _policy()
+    assert off.drop_proprio(proprio) is proprio
+    dropped = _policy(proprio_dropout=0.25).drop_proprio(proprio)
+    rows = (dropped != 7.0).all(1)
+    assert ((dropped != 7.0).any(1) == rows).all()  # a row is dropped whole or not at all
+    assert torch.equal(dropped[rows], _policy().proprio_mean.expand(int(rows.sum()), 4))
+    assert abs(rows.float().mean().item() - 0.25) < 0.03
+
+
+def test_a_policy_without_proprioception_acts_from_the_image():
+    stats = Normalizer.fit(np.zeros((50, 0)), np.random.default_rng(1).normal(size=(50, 3)))
+    policy = BCPolicy(9, 32, 0, 3, stats.to_dict())
+    first = policy.act(np.full((9, 32, 32), 200, np.uint8), np.zeros(0, np.float32))
+    second = policy.act(np.zeros((9, 32, 32), np.uint8), np.zeros(0, np.float32))
+    assert first.shape == (3,) and not np.array_equal(first, second)

@@ -53,15 +53,18 @@ def test_best_checkpoint_is_the_epoch_with_the_most_successes(store, tmp_path, m
     assert [float(row["val/success"]) for row in rows] == [0.0, 1.0, 0.5]
 
 
-def test_live_selection_and_arm_joints_train_and_evaluate(store, tmp_path):
+@pytest.mark.parametrize("proprio, dropout, dim", [("hand+arm", 0.5, 28), ("none", 0.0, 0)])
+def test_live_selection_and_proprio_switches_train_and_evaluate(store, tmp_path, proprio, dropout, dim):
     run = tmp_path / "arm"
     args = ["bc", "train", "--data", str(store), "--out", str(run), "--epochs", "1", "--batch-size", "64",
-            "--select-episodes", "2", "--proprio", "hand+arm", "--accelerator", "cpu"]  # fmt: skip
+            "--select-episodes", "2", "--proprio", proprio, "--proprio-dropout", str(dropout), "--accelerator", "cpu"]  # fmt: skip
     trained = runner.invoke(app, args)
     assert trained.exit_code == 0, trained.output
     config = json.loads((run / "config.json").read_text())
-    assert (config["preset"], config["proprio"], config["select_episodes"]) == ("default", "hand+arm", 2)
-    assert torch.load(run / "checkpoints" / "best.ckpt", weights_only=True)["hyper_parameters"]["proprio_dim"] == 28
+    assert (config["preset"], config["proprio"], config["proprio_dropout"]) == ("default", proprio, dropout)
+    assert config["select_episodes"] == 2
+    hparams = torch.load(run / "checkpoints" / "best.ckpt", weights_only=True)["hyper_parameters"]
+    assert (hparams["proprio_dim"], hparams["proprio_dropout"]) == (dim, dropout)
     rows = [row for row in csv.DictReader((run / "logs" / "metrics.csv").open()) if row["val/success"]]
     assert len(rows) == 1 and float(rows[0]["val/success"]) in (0.0, 0.5, 1.0)
     evaluated = runner.invoke(app, ["eval", str(run), "--settings", "train", "--episodes", "1", "--videos", "0"])
