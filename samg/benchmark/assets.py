@@ -13,7 +13,7 @@ from pathlib import Path
 
 import numpy as np
 
-from samg.benchmark.clips import decode_clip
+from samg.benchmark.clips import cached_clip
 from samg.benchmark.manifest import BENCHMARK_NAME, MANIFEST, AssetFile
 from samg.benchmark.presets import load_presets
 from samg.errors import SamgError
@@ -155,20 +155,14 @@ class BenchmarkAssets:
         return load_presets(self.path(name).read_bytes(), name)
 
     def clip(self, name: str, size: int) -> np.ndarray:
-        """(N, size, size, 3) uint8 frames, decoded once and cached on disk at this size."""
+        """(N, size, size, 3) uint8 frames, decoded once and cached on disk at this size (`clips.py`)."""
         key = (name, size)
         if key not in self._clips:
             if len(self._clips) >= 4:
                 self._clips.pop(next(iter(self._clips)))
             asset = MANIFEST[name]
-            cache = self.root / "cache" / "clips" / f"{(asset.sha256 or asset.git_blob_sha1)[:16]}_{size}.npy"
-            if not cache.is_file():
-                frames = decode_clip(self.path(name), size)
-                cache.parent.mkdir(parents=True, exist_ok=True)
-                with tempfile.NamedTemporaryFile(dir=cache.parent, delete=False, suffix=".partial") as handle:
-                    np.save(handle, frames)
-                os.replace(handle.name, cache)
-            self._clips[key] = np.load(cache, mmap_mode="r")
+            source_hash = asset.sha256 or asset.git_blob_sha1
+            self._clips[key] = cached_clip(self.path(name), source_hash, size, self.root / "cache" / "clips")
         return self._clips[key]
 
     def record(self, names: Iterable[str]) -> dict:
