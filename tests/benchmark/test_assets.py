@@ -4,16 +4,17 @@ import io
 import pickle
 import shutil
 import subprocess
+import urllib.request
 
 import numpy as np
 import pytest
 from typer.testing import CliRunner
 
-from samg.benchmark import assets as assets_module
 from samg.benchmark.assets import BenchmarkAssets, MissingAssetsError, fetch_assets, import_assets
 from samg.benchmark.manifest import MANIFEST, TABLE_TEXTURES, git_blob_sha1
 from samg.benchmark.presets import PresetFileError, load_presets
 from samg.cli import app
+from tests.benchmark.helpers import ABSENT, GOOD, PINNED, TAMPERED, tiny_benchmark
 from tests.conftest import SHARED_BENCHMARK
 
 runner = CliRunner()
@@ -119,30 +120,15 @@ def test_missing_files_need_the_explicit_allowance_and_draws_move_on(tmp_path):
 
 
 def test_fetch_verifies_what_it_downloads(tmp_path, monkeypatch):
-    wanted = "dmcgb/color_easy.pt"
-    good = (SHARED_BENCHMARK / wanted).read_bytes() if SHARED_BENCHMARK.is_dir() else None
-
-    class Response(io.BytesIO):
-        def __enter__(self):
-            return self
-
-        def __exit__(self, *exc):
-            return False
-
-    def urlopen(url, timeout):
-        if good is not None and url == MANIFEST[wanted].url:
-            return Response(good)
-        if url == MANIFEST["dmcgb/color_hard.pt"].url:
-            return Response(b"an error page")
-        calls.append(url)
-        raise OSError("offline")
-
-    calls: list[str] = []
-    monkeypatch.setattr(assets_module.urllib.request, "urlopen", urlopen)
-    result = fetch_assets(tmp_path)
-    status = result.status
-    assert len(calls) == 1 and "unreachable" in result.unreachable  # no network: stop at the first
-    assert status["dmcgb/color_hard.pt"] == "corrupt" and not (tmp_path / "dmcgb/color_hard.pt").exists()
-    assert status["dmcgb/video_hard/video0.mp4"] == "missing"
-    if good is not None:
-        assert status[wanted] == "verified" and (tmp_path / wanted).read_bytes() == good
+    with tiny_benchmark(tmp_path / "served", monkeypatch) as server:
+        result = fetch_assets(tmp_path / "home")
+        assert result.status == {GOOD: "verified", TAMPERED: "corrupt", ABSENT: "missing"} and result.unreachable is None
+        assert (tmp_path / "home" / GOOD).read_bytes() == PINNED[GOOD]
+        assert not (tmp_path / "home" / TAMPERED).exists() and not (tmp_path / "home" / ABSENT).exists()
+        assert len(server.requested) == 3
+        server.stop()
+        opened, urlopen = [], urllib.request.urlopen
+        monkeypatch.setattr(urllib.request, "urlopen", lambda url, timeout: opened.append(url) or urlopen(url, timeout=timeout))
+        result = fetch_assets(tmp_path / "home")  # no network: stop at the first file that is not here
+        assert result.status == {GOOD: "verified", TAMPERED: "missing", ABSENT: "missing"} and len(opened) == 1
+        assert result.unreachable.startswith("127.0.0.1") and "unreachable" in result.unreachable

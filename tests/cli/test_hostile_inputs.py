@@ -22,6 +22,7 @@ from samg.il.train import train_bc
 from samg.pipeline.segment import SegmentConfig, segment_store
 from samg.segmenter.backends import build_backend
 from samg.segmenter.factory import SegmenterConfig
+from tests.benchmark.helpers import ABSENT, GOOD, tiny_benchmark
 from tests.pipeline.helpers import random_expert_file, synthetic_store
 
 runner = CliRunner()
@@ -551,6 +552,21 @@ def test_a_broken_benchmark_import(tmp_path, monkeypatch, variant):
         (source / ASSET).write_bytes(b"\x80\x02}q" if variant == "truncated" else b"colour presets\n")
     _refused(["assets", "import", source], [source], expect)
     assert not (tmp_path / "home" / "benchmark" / ASSET).exists()
+
+
+# ---- issue 24: assets fetch that fetched nothing, the decoded clip cache, outputs in a store ---
+
+
+def test_assets_fetch_that_could_not_fetch_a_file_fails_in_one_line(tmp_path, monkeypatch):
+    monkeypatch.setenv("SAMG_HOME", str(tmp_path / "home"))
+    with tiny_benchmark(tmp_path / "served", monkeypatch, names=(GOOD, ABSENT)) as server:
+        _refused(["assets", "fetch"], [], "1 benchmark file(s) could not be fetched, e.g. tiny/absent.bin (not found at")
+        (tmp_path / "home" / "benchmark" / GOOD).unlink()
+        server.stop()
+        _refused(["assets", "fetch"], [], f"2 benchmark file(s) could not be fetched, e.g. {GOOD}; 127.0.0.1")
+    with tiny_benchmark(tmp_path / "served", monkeypatch, names=(GOOD,)):
+        fetched = runner.invoke(app, ["assets", "fetch"], env=ENV)
+        assert fetched.exit_code == 0 and "1 verified, 0 missing, 0 corrupt" in fetched.output, fetched.output
 
 
 # ---- the five cases of issue 16 -------------------------------------------------------------
