@@ -9,6 +9,7 @@ from rich.table import Table
 from samg.cli.common import allow_missing_assets_option, console, one_line_errors
 from samg.devices import DEVICE_HELP, resolve_device
 from samg.errors import SamgError, UnknownNameError
+from samg.paths import require_outside_stores
 
 bc_app = typer.Typer(help="Behaviour cloning on (masked) demo frames.", no_args_is_help=True)
 
@@ -188,6 +189,7 @@ def _compare(runs: list[Path], out: Path, overwrite: bool, layout: str) -> None:
         raise SamgError("samg eval compare needs at least one RUN")
     if len({run.resolve() for run in runs}) < len(runs):
         raise SamgError("samg eval compare got a RUN twice: name each run once (its training seeds are separate runs)")
+    require_outside_stores(out)
     if out.is_dir():
         raise SamgError(f"--out {out} is a directory: give the comparison's file name")
     if out.exists() and not overwrite:

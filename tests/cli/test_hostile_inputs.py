@@ -569,6 +569,19 @@ def test_assets_fetch_that_could_not_fetch_a_file_fails_in_one_line(tmp_path, mo
         assert fetched.exit_code == 0 and "1 verified, 0 missing, 0 corrupt" in fetched.output, fetched.output
 
 
+@pytest.mark.parametrize("command", ["eval", "eval-compare", "report"])
+@pytest.mark.parametrize("where", ["the-store", "inside-it"])
+def test_an_output_inside_a_demo_store_is_refused(pristine, tmp_path, command, where):
+    store = _copy(pristine.store, tmp_path / "door.zarr")
+    out = store if where == "the-store" else store / "masks" / "results"
+    args, out = {
+        "eval": (["eval", pristine.run, "--episodes", "1", "--settings", "train", "--out", out], out),
+        "eval-compare": (["eval", "compare", pristine.run, "--out", out / "compare.md"], out / "compare.md"),
+        "report": (["report", store, "--name", "oracle", "--out", out], out),
+    }[command]
+    _refused(args, [store, pristine.run], f"--out {out} is inside the store {store.resolve()}: choose an --out outside it")
+
+
 # ---- the five cases of issue 16 -------------------------------------------------------------
 
 
