@@ -27,6 +27,14 @@ class MissingAssetsError(SamgError):
     """Benchmark files absent (and not explicitly allowed to be) or not the pinned bytes."""
 
 
+class AbsentAssetsError(MissingAssetsError):
+    """Benchmark files a draw or a reader needs that are absent here (`names`)."""
+
+    def __init__(self, names: Sequence[str], message: str):
+        self.names = tuple(names)
+        super().__init__(message)
+
+
 def benchmark_root() -> Path:
     return samg_home() / "benchmark"
 
@@ -145,13 +153,25 @@ class BenchmarkAssets:
             name = pool[(index + offset) % len(pool)]
             if self.status[name] == VERIFIED:
                 return name
-        raise MissingAssetsError(f"no file of the pool {pool[0]}... is present: run 'samg assets fetch'")
+        raise AbsentAssetsError(pool, f"no file of the pool {pool[0]}... is present in {self.root}: run 'samg assets fetch'")
+
+    def require(self, *names: str) -> None:
+        """Refuse, naming them, files that are not here and verified."""
+        absent = [name for name in names if self.status[name] != VERIFIED]
+        if absent:
+            more = f" (and {len(absent) - 1} more)" if len(absent) > 1 else ""
+            raise AbsentAssetsError(
+                absent,
+                f"benchmark file {absent[0]}{more} is missing in {self.root}: "
+                "run 'samg assets fetch' or 'samg assets import DIR'",
+            )
 
     def path(self, name: str) -> Path:
         return self.root / name
 
     @functools.cache
     def presets(self, name: str) -> list[dict[str, np.ndarray]]:
+        self.require(name)
         return load_presets(self.path(name).read_bytes(), name)
 
     def clip(self, name: str, size: int) -> np.ndarray:
