@@ -3,6 +3,7 @@ missing, empty, truncated, foreign or tampered one, exits non-zero with exactly 
 stderr and no traceback, names what is wrong, and leaves every input byte-identical."""
 
 import hashlib
+import io
 import json
 import os
 import pickle
@@ -23,6 +24,7 @@ from samg.pipeline.segment import SegmentConfig, segment_store
 from samg.segmenter.backends import build_backend
 from samg.segmenter.factory import SegmenterConfig
 from tests.benchmark.helpers import ABSENT, GOOD, tiny_benchmark
+from tests.conftest import require_benchmark_files
 from tests.pipeline.helpers import random_expert_file, synthetic_store
 
 runner = CliRunner()
@@ -567,6 +569,48 @@ def test_assets_fetch_that_could_not_fetch_a_file_fails_in_one_line(tmp_path, mo
     with tiny_benchmark(tmp_path / "served", monkeypatch, names=(GOOD,)):
         fetched = runner.invoke(app, ["assets", "fetch"], env=ENV)
         assert fetched.exit_code == 0 and "1 verified, 0 missing, 0 corrupt" in fetched.output, fetched.output
+
+
+def _door_video_benchmark(source: Path) -> Path:
+    """The files `samg envs preview door --settings video_hard` draws on, one per pool."""
+    from samg.benchmark.assets import benchmark_root
+    from samg.benchmark.manifest import ADROIT_CLIPS, COLOR_PRESETS, TABLE_TEXTURES
+
+    names = [COLOR_PRESETS["hard"], TABLE_TEXTURES["easy"][0], TABLE_TEXTURES["hard"][0], ADROIT_CLIPS["hard"][0]]
+    require_benchmark_files(*names)
+    for name in names:
+        (source / name).parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy(benchmark_root() / name, source / name)
+    return source
+
+
+@pytest.mark.parametrize("damage", ["white-frames", "truncated"])
+def test_a_damaged_clip_cache_is_decoded_again_not_shown(tmp_path, monkeypatch, damage):
+    from samg.benchmark import assets
+
+    source = _door_video_benchmark(tmp_path / "benchmark")
+    monkeypatch.setenv("SAMG_HOME", str(tmp_path / "home"))
+    monkeypatch.setenv(assets.ALLOW_MISSING_ENV, "1")
+    assert runner.invoke(app, ["assets", "import", str(source)], env=ENV).exit_code == 0
+
+    def preview(name: str) -> bytes:
+        assets._cached_assets.cache_clear()  # a fresh process's assets: they load the cache from disk
+        args = ["envs", "preview", "door", "--settings", "video_hard", "--steps", "1", "--out", tmp_path / name]
+        result = runner.invoke(app, [str(a) for a in args], env=ENV)
+        assert result.exit_code == 0, result.output
+        return (tmp_path / name).read_bytes()
+
+    expected = preview("first.png")
+    (cache,) = (tmp_path / "home" / "benchmark" / "cache" / "clips").glob("*.npy")
+    frames = np.load(cache)
+    if damage == "white-frames":
+        buffer = io.BytesIO()
+        np.save(buffer, np.full_like(frames, 255))
+        _replace(cache, buffer.getvalue())
+    else:
+        _replace(cache, cache.read_bytes()[: cache.stat().st_size // 2])
+    assert preview("again.png") == expected
+    assert np.array_equal(np.load(cache), frames)
 
 
 @pytest.mark.parametrize("command", ["eval", "eval-compare", "report"])
