@@ -626,6 +626,42 @@ def test_an_output_inside_a_demo_store_is_refused(pristine, tmp_path, command, w
     _refused(args, [store, pristine.run], f"--out {out} is inside the store {store.resolve()}: choose an --out outside it")
 
 
+INTERRUPTED = {  # command -> the library call its Ctrl-C lands in, and what its one line says to do
+    "collect": ("samg.rl_collect.collect", "collect", "re-run the same command to resume"),
+    "segment": ("samg.pipeline.segment", "segment_store", "re-run the same command to resume"),
+    "run": ("samg.il.experiment", "run_experiment", "re-run the same command to resume"),
+    "bc-train": ("samg.il.train", "train_bc", "re-run the same command with --resume to continue from the last checkpoint"),
+    "rl-train": ("samg.rl.train", "train_rl", "re-run the same command with --resume to continue from the last checkpoint"),
+    "eval": ("samg.il.evaluate", "evaluate", "re-run the same command to start again"),
+    "distill": ("samg.distill.train", "distill", "re-run the same command to start again"),
+}
+
+
+@pytest.mark.parametrize("command", list(INTERRUPTED))
+def test_ctrl_c_is_one_line_saying_how_to_go_on(pristine, tmp_path, monkeypatch, command):
+    import importlib
+
+    module, name, expect = INTERRUPTED[command]
+
+    def interrupted(*args, **kwargs):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(importlib.import_module(module), name, interrupted)
+    args = {
+        "collect": ["collect", "door", "--episodes", "1", "--out", tmp_path / "door.zarr", "--settings", "train",
+                    "--workers", "1", "--expert", pristine.expert],
+        "segment": ["segment", pristine.store, "--segmenter", "oracle", "--name", "fresh"],
+        "run": ["run", "door", "--out", tmp_path / "runs", "--data", tmp_path / "data"],
+        "bc-train": ["bc", "train", "--data", pristine.store, "--out", tmp_path / "run", "--accelerator", "cpu"],
+        "rl-train": ["rl", "train", "door", "--segmenter", "oracle", "--out", tmp_path / "rl"],
+        "eval": ["eval", pristine.run, "--episodes", "1", "--settings", "train"],
+        "distill": ["distill", pristine.store, "--steps", "1", "--out", tmp_path / "student.safetensors"],
+    }[command]  # fmt: skip
+    result = runner.invoke(app, [str(a) for a in args], env=ENV)
+    assert result.exit_code == 130, result.output
+    assert result.stderr.strip().splitlines() == [f"interrupted: {expect}"]
+
+
 # ---- the five cases of issue 16 -------------------------------------------------------------
 
 
