@@ -34,7 +34,8 @@ def one_line_errors(command: F | None = None, *, interrupted: str | None = None)
             try:
                 return command(*args, **kwargs)
             except KeyboardInterrupt:
-                error_console.print(f"interrupted: {interrupted}" if interrupted else "interrupted", highlight=False)
+                line = f"interrupted: {interrupted}" if interrupted else "interrupted"
+                error_console.print(line, markup=False, highlight=False, soft_wrap=True)
                 raise typer.Exit(130) from None
             except (SamgError, OSError) as error:
                 if isinstance(error, OSError) and not isinstance(error, SamgError):

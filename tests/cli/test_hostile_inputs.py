@@ -657,7 +657,7 @@ def test_ctrl_c_is_one_line_saying_how_to_go_on(pristine, tmp_path, monkeypatch,
         "eval": ["eval", pristine.run, "--episodes", "1", "--settings", "train"],
         "distill": ["distill", pristine.store, "--steps", "1", "--out", tmp_path / "student.safetensors"],
     }[command]  # fmt: skip
-    result = runner.invoke(app, [str(a) for a in args], env=ENV)
+    result = runner.invoke(app, [str(a) for a in args], env={"COLUMNS": "40"})  # one line even where it is longer
     assert result.exit_code == 130, result.output
     assert result.stderr.strip().splitlines() == [f"interrupted: {expect}"]
 
