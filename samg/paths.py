@@ -1,5 +1,6 @@
-"""Where samg keeps downloaded files ($SAMG_HOME, default ~/.cache/samg), and the store and run
-the card's bare commands default to (data/, runs/ of the working directory)."""
+"""Where samg keeps downloaded files ($SAMG_HOME, default ~/.cache/samg), the store and run
+the card's bare commands default to (data/, runs/ of the working directory), and where
+outputs may not go (inside a store)."""
 
 import os
 from pathlib import Path
@@ -29,3 +30,14 @@ def newest_run(runs: Path = Path("runs")) -> Path:
     if not finished:
         raise SamgError(f"no trained BC run under {runs}/: train one with 'samg bc train', or name the RUN")
     return max(finished, key=lambda run: (run / "training.json").stat().st_mtime_ns)
+
+
+def require_outside_stores(out: Path) -> None:
+    """Refuse an output path inside a zarr store (a demo store holds only what `samg collect`
+    and `samg segment` write; other files there would be mistaken for, or break, its data)."""
+    from samg.errors import SamgError
+
+    resolved = Path(os.path.realpath(out))
+    for folder in reversed((resolved, *resolved.parents)):  # the outermost: the store, not its masks group
+        if (folder / "zarr.json").is_file():
+            raise SamgError(f"--out {out} is inside the store {folder}: choose an --out outside it")

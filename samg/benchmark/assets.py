@@ -13,7 +13,7 @@ from pathlib import Path
 
 import numpy as np
 
-from samg.benchmark.clips import decode_clip
+from samg.benchmark.clips import cached_clip
 from samg.benchmark.manifest import BENCHMARK_NAME, MANIFEST, AssetFile
 from samg.benchmark.presets import load_presets
 from samg.errors import SamgError
@@ -25,6 +25,14 @@ VERIFIED, MISSING, CORRUPT = "verified", "missing", "corrupt"
 
 class MissingAssetsError(SamgError):
     """Benchmark files absent (and not explicitly allowed to be) or not the pinned bytes."""
+
+
+class AbsentAssetsError(MissingAssetsError):
+    """Benchmark files a draw or a reader needs that are absent here (`names`)."""
+
+    def __init__(self, names: Sequence[str], message: str):
+        self.names = tuple(names)
+        super().__init__(message)
 
 
 def benchmark_root() -> Path:
@@ -145,30 +153,36 @@ class BenchmarkAssets:
             name = pool[(index + offset) % len(pool)]
             if self.status[name] == VERIFIED:
                 return name
-        raise MissingAssetsError(f"no file of the pool {pool[0]}... is present: run 'samg assets fetch'")
+        raise AbsentAssetsError(pool, f"no file of the pool {pool[0]}... is present in {self.root}: run 'samg assets fetch'")
+
+    def require(self, *names: str) -> None:
+        """Refuse, naming them, files that are not here and verified."""
+        absent = [name for name in names if self.status[name] != VERIFIED]
+        if absent:
+            more = f" (and {len(absent) - 1} more)" if len(absent) > 1 else ""
+            raise AbsentAssetsError(
+                absent,
+                f"benchmark file {absent[0]}{more} is missing in {self.root}: "
+                "run 'samg assets fetch' or 'samg assets import DIR'",
+            )
 
     def path(self, name: str) -> Path:
         return self.root / name
 
     @functools.cache
     def presets(self, name: str) -> list[dict[str, np.ndarray]]:
+        self.require(name)
         return load_presets(self.path(name).read_bytes(), name)
 
     def clip(self, name: str, size: int) -> np.ndarray:
-        """(N, size, size, 3) uint8 frames, decoded once and cached on disk at this size."""
+        """(N, size, size, 3) uint8 frames, decoded once and cached on disk at this size (`clips.py`)."""
         key = (name, size)
         if key not in self._clips:
             if len(self._clips) >= 4:
                 self._clips.pop(next(iter(self._clips)))
             asset = MANIFEST[name]
-            cache = self.root / "cache" / "clips" / f"{(asset.sha256 or asset.git_blob_sha1)[:16]}_{size}.npy"
-            if not cache.is_file():
-                frames = decode_clip(self.path(name), size)
-                cache.parent.mkdir(parents=True, exist_ok=True)
-                with tempfile.NamedTemporaryFile(dir=cache.parent, delete=False, suffix=".partial") as handle:
-                    np.save(handle, frames)
-                os.replace(handle.name, cache)
-            self._clips[key] = np.load(cache, mmap_mode="r")
+            source_hash = asset.sha256 or asset.git_blob_sha1
+            self._clips[key] = cached_clip(self.path(name), source_hash, size, self.root / "cache" / "clips")
         return self._clips[key]
 
     def record(self, names: Iterable[str]) -> dict:

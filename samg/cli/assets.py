@@ -60,13 +60,20 @@ def list_assets(
 @app.command("fetch")
 @one_line_errors
 def fetch() -> None:
-    """Download every file that is not here yet from its pinned commit, and verify it."""
-    from samg.benchmark.assets import fetch_assets
+    """Download every file that is not here yet from its pinned commit, and verify it; exits
+    non-zero unless every file is then here and verified."""
+    from samg.benchmark.assets import MISSING, fetch_assets
 
     result = fetch_assets()
-    if result.unreachable:
-        console.print(f"[yellow]stopped downloading:[/] {result.unreachable}; 'samg assets import DIR' takes a local copy")
     _report(result.status, "fetched")
+    missing = [name for name, value in result.status.items() if value == MISSING]
+    if missing:
+        why = f"; {result.unreachable}" if result.unreachable else " (not found at the pinned commit)"
+        raise SamgError(
+            f"{len(missing)} benchmark file(s) could not be fetched, e.g. {missing[0]}{why}: re-run "
+            "'samg assets fetch' when the host is reachable (verified files are kept), or copy them with "
+            "'samg assets import DIR'"
+        )
 
 
 @app.command("import")

@@ -6,10 +6,10 @@ import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 from rich.table import Table
 
-from samg.cli.common import allow_missing_assets_option, console, one_line_errors
+from samg.cli.common import RESUME, allow_missing_assets_option, console, one_line_errors
 
 
-@one_line_errors
+@one_line_errors(interrupted=RESUME)
 def collect_command(
     task: str = typer.Argument(..., help="Task name (see `samg envs list`)."),
     episodes: int = typer.Option(300, min=1, help="Episodes to keep."),

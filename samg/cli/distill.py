@@ -4,12 +4,12 @@ from pathlib import Path
 
 import typer
 
-from samg.cli.common import console, one_line_errors
+from samg.cli.common import START_AGAIN, console, one_line_errors
 from samg.cli.segment import parse_episodes
 from samg.devices import DEVICE_HELP, resolve_device
 
 
-@one_line_errors
+@one_line_errors(interrupted=START_AGAIN)
 def distill_command(
     store: Path = typer.Argument(..., help="A demo store (.zarr) from `samg collect`."),
     teacher: str = typer.Option("oracle", help="oracle (the simulator's masks) or a mask set's name."),

@@ -6,15 +6,16 @@ import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 from rich.table import Table
 
-from samg.cli.common import allow_missing_assets_option, console, one_line_errors
+from samg.cli.common import RESUME, RESUME_FLAG, START_AGAIN, allow_missing_assets_option, console, one_line_errors
 from samg.devices import DEVICE_HELP, resolve_device
 from samg.errors import SamgError, UnknownNameError
+from samg.paths import require_outside_stores
 
 bc_app = typer.Typer(help="Behaviour cloning on (masked) demo frames.", no_args_is_help=True)
 
 
 @bc_app.command("train")
-@one_line_errors
+@one_line_errors(interrupted=RESUME_FLAG)
 def bc_train(
     data: Path | None = typer.Option(None, help="Demo store from `samg collect` (default: the only one under data/)."),
     obs: str = typer.Option("masked", help="masked (rgb * mask) or raw."),
@@ -97,7 +98,7 @@ def _parse_seeds(text: str | None) -> tuple[int, ...] | None:
     return tuple(seeds)
 
 
-@one_line_errors
+@one_line_errors(interrupted=START_AGAIN)
 def eval_command(
     runs: list[Path] | None = typer.Argument(
         None, help="RUN (default: the newest trained run under runs/), or: compare RUN_A RUN_B ..."
@@ -191,6 +192,7 @@ def _compare(runs: list[Path], out: Path, overwrite: bool, layout: str) -> None:
         raise SamgError("samg eval compare needs at least one RUN")
     if len({run.resolve() for run in runs}) < len(runs):
         raise SamgError("samg eval compare got a RUN twice: name each run once (its training seeds are separate runs)")
+    require_outside_stores(out)
     if out.is_dir():
         raise SamgError(f"--out {out} is a directory: give the comparison's file name")
     if out.exists() and not overwrite:
@@ -210,7 +212,7 @@ def _print_table(title: str, header: list[str], rows: list[list[str]]) -> None:
     console.print(table)
 
 
-@one_line_errors
+@one_line_errors(interrupted=RESUME)
 def run_command(
     task: str = typer.Argument("door", help="Adroit task: door, hammer, pen."),
     segmenter: str = typer.Option(

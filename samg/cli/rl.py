@@ -4,14 +4,14 @@ from pathlib import Path
 
 import typer
 
-from samg.cli.common import allow_missing_assets_option, console, one_line_errors
+from samg.cli.common import RESUME_FLAG, allow_missing_assets_option, console, one_line_errors
 from samg.devices import DEVICE_HELP
 
 app = typer.Typer(help="Online RL (DrQ-v2) on masked frames.", no_args_is_help=True)
 
 
 @app.command("train")
-@one_line_errors
+@one_line_errors(interrupted=RESUME_FLAG)
 def rl_train(
     task: str = typer.Argument(..., help="DMC or Adroit task (see `samg envs list`)."),
     segmenter: str = typer.Option("oracle", help="samg, oracle, none or student:PATH (from `samg distill`)."),

@@ -6,7 +6,7 @@ import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 from rich.table import Table
 
-from samg.cli.common import console, one_line_errors
+from samg.cli.common import RESUME, console, one_line_errors
 from samg.devices import DEVICE_HELP, resolve_device
 from samg.errors import SamgError, UnknownNameError
 
@@ -41,7 +41,7 @@ def _dtype(name: str) -> str:
     return name
 
 
-@one_line_errors
+@one_line_errors(interrupted=RESUME)
 def segment_command(
     store: Path = typer.Argument(..., help="A demo store (.zarr) from `samg collect`."),
     segmenter: str = typer.Option(

@@ -24,6 +24,7 @@ from samg.files import write_json
 from samg.il.config import BCConfig, RunError, read_json
 from samg.il.rollout import EpisodeJob, EpisodeResult, run_episodes
 from samg.il.live_segmenter import live_segmenter_config
+from samg.paths import require_outside_stores
 from samg.results import aggregate, success_by_param, write_eval_markdown, write_success_plot
 from samg.segmenter.factory import SegmenterConfig, make_segmenter
 from samg.workers import die_with_parent, one_render_thread
@@ -128,6 +129,7 @@ def demos_record(run: Path) -> dict:
 
 def check_output(out: Path, overwrite: bool) -> bool:
     """Whether `out` holds an earlier evaluation to replace; refused unless `overwrite`."""
+    require_outside_stores(out)
     if out.exists() and not out.is_dir():
         raise RunError(f"--out {out} is a file, not a directory")
     if (out / "eval_info.json").exists() and not overwrite:

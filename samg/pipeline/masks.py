@@ -3,10 +3,14 @@
     masks/<name>/<setting>         (T, H, W) bool, chunked along time like the images
     masks/<name>/counts/<setting>  (T, 1 + n_objects, 3) int32: pixel counts against masks/gt
                                    (see `quality.py`), same time chunks
+    masks/<name>/seconds/<setting> (T / chunk,) float64: the segmenter's seconds on each block,
+                                   a chunk per block (NaN: not recorded, as in older sets)
 
-A block is one time chunk of one setting. Its mask chunk is written first and its counts
-chunk last, each file atomically, so a block is done exactly when both chunk files exist
-and decode. Nothing outside `masks/<name>/` is ever written.
+A block is one time chunk of one setting. Its mask chunk is written first, then its
+seconds, and its counts chunk last, each file atomically, so a block is done exactly when
+the mask and counts chunk files exist and decode. The seconds travel with the block, so the
+timings of a set made over several runs (a killed one, then its resume) add up all of them.
+Nothing outside `masks/<name>/` is ever written.
 """
 
 import re
@@ -88,7 +92,19 @@ class MaskSet:
                     compressors=[COMPRESSOR],
                     fill_value=0,
                 )
+        self.add_seconds(settings)
         group.update_attributes(attrs)
+
+    def add_seconds(self, settings: tuple[str, ...]) -> None:
+        """The per-block seconds arrays of `settings` that are not there yet (sets made before
+        they were recorded get them on their next run)."""
+        group = zarr.open_group(self.store.path / self.key, mode="r+")
+        plan = self.store.plan
+        blocks = -(-plan.episodes * plan.episode_length // plan.chunk_steps)
+        for setting in settings:
+            if f"seconds/{setting}" not in group:
+                group.create_array(f"seconds/{setting}", shape=(blocks,), chunks=(1,), dtype="float64",
+                                   compressors=[COMPRESSOR], fill_value=np.nan)  # fmt: skip
 
     def update_attributes(self, attrs: dict) -> None:
         zarr.open_group(self.store.path / self.key, mode="r+").update_attributes(attrs)
@@ -120,27 +136,36 @@ class MaskSet:
     # ---- blocks --------------------------------------------------------------------------
 
     def block_done(self, setting: str, chunk: int, verify: bool = False) -> bool:
-        """Both chunk files present (and, with `verify`, decodable: zstd checksums)."""
+        """Both chunk files present (and, with `verify`, decodable: zstd checksums; the
+        block's seconds too, where recorded)."""
         files = [chunk_file(self._array(key), chunk) for key in (setting, f"counts/{setting}")]
         if not all(path.is_file() for path in files):
             return False
         if verify:
             steps = self.store.plan.chunk_steps
             at = slice(chunk * steps, (chunk + 1) * steps)
+            seconds = self._array(f"seconds/{setting}")
             try:
                 self.masks(setting)[at]
                 self.counts(setting)[at]
+                if chunk_file(seconds, chunk).is_file():
+                    seconds[chunk]
             except (RuntimeError, ValueError):  # corrupt: the block is redone
                 return False
         return True
 
-    def write_block(self, setting: str, start: int, masks: np.ndarray, counts: np.ndarray) -> None:
+    def write_block(self, setting: str, start: int, masks: np.ndarray, counts: np.ndarray, seconds: float) -> None:
         path = self.store.path / self.key
         stop = start + len(masks)
+        block = start // self.store.plan.chunk_steps
         with writing(path):  # no space: a WriteError, not retried
-            for key, values in ((setting, masks), (f"counts/{setting}", counts)):  # counts last: the commit
+            for key, at, values in (  # counts last: the commit
+                (setting, slice(start, stop), masks),
+                (f"seconds/{setting}", slice(block, block + 1), np.array([seconds])),
+                (f"counts/{setting}", slice(start, stop), counts),
+            ):
                 array = zarr.open_array(path / key, mode="r+").with_config({"write_empty_chunks": True})
-                array[start:stop] = values
+                array[at] = values
 
     def done_steps(self, setting: str) -> np.ndarray:
         """Indices of the steps whose block is done."""
@@ -148,6 +173,25 @@ class MaskSet:
         chunks = range(self.store.n_steps // steps)
         done = [np.arange(c * steps, (c + 1) * steps) for c in chunks if self.block_done(setting, c)]
         return np.concatenate(done) if done else np.zeros(0, np.int64)
+
+    def timings(self, setting: str) -> dict | None:
+        """Frames and the segmenter's seconds over every done block whose seconds were
+        recorded, whichever run did it; None where none were."""
+        steps = self.store.plan.chunk_steps
+        seconds = self._array(f"seconds/{setting}")
+        timed = [
+            c for c in range(self.store.n_steps // steps)
+            if self.block_done(setting, c) and chunk_file(seconds, c).is_file()
+        ]  # fmt: skip
+        if not timed:
+            return None
+        total = float(self.read(f"seconds/{setting}", np.array(timed)).sum())
+        frames = len(timed) * steps
+        return {
+            "frames": frames,
+            "segmenter_seconds": round(total, 3),
+            "frames_per_second": round(frames / total, 2) if total > 0 else None,
+        }
 
     def require_episode(self, setting: str, episode: int) -> slice:
         """The episode's step range, if all its blocks are done."""

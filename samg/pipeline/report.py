@@ -5,6 +5,7 @@ from pathlib import Path
 import numpy as np
 from PIL import Image, ImageDraw
 
+from samg.paths import require_outside_stores
 from samg.pipeline.masks import MaskSet, MasksError
 from samg.pipeline.quality import LOW_IOU, frame_metrics
 from samg.pipeline.store import DemoStore, require_chunks
@@ -39,6 +40,7 @@ def write_report(
     if not isinstance(attrs.get("quality"), dict):
         raise MasksError(f"masks {name!r} have no quality summary yet: finish 'samg segment --name {name}'")
     out = out or default_report_dir(store, name)
+    require_outside_stores(out)
     if out.exists() and not out.is_dir():
         raise MasksError(f"--out {out} is a file, not a directory")
     if any((out / file).exists() for file in REPORT_FILES) and not overwrite:

@@ -114,8 +114,8 @@ def segmenter_identity(task: str, config: SegmenterConfig, segmenter: Segmenter)
     return identity
 
 
-def run_block(store_path: Path, name: str, block: Block, task: str, config: SegmenterConfig) -> dict:
-    """Segment one block and write it; retried, then reported with its episode range."""
+def run_block(store_path: Path, name: str, block: Block, task: str, config: SegmenterConfig) -> int:
+    """Segment one block and write it (its frame count); retried, then reported with its episode range."""
     for attempt in range(1, ATTEMPTS + 1):
         try:
             return _segment_block(store_path, name, block, task, config)
@@ -127,7 +127,7 @@ def run_block(store_path: Path, name: str, block: Block, task: str, config: Segm
     raise AssertionError("unreachable")
 
 
-def _segment_block(store_path: Path, name: str, block: Block, task: str, config: SegmenterConfig) -> dict:
+def _segment_block(store_path: Path, name: str, block: Block, task: str, config: SegmenterConfig) -> int:
     segmenter = worker_segmenter(task, config)
     store = DemoStore(store_path)
     at = slice(block.start, block.stop)
@@ -137,8 +137,8 @@ def _segment_block(store_path: Path, name: str, block: Block, task: str, config:
     masks = segmenter.segment(frames, truth if segmenter.needs_ground_truth else None).masks
     seconds = time.perf_counter() - started
     counts = mask_counts(masks, truth, len(store.plan.mask_objects))
-    MaskSet(store, name).write_block(block.setting, block.start, masks, counts)
-    return {"setting": block.setting, "frames": len(frames), "seconds": seconds}
+    MaskSet(store, name).write_block(block.setting, block.start, masks, counts, seconds)
+    return len(frames)
 
 
 def plan_blocks(store: DemoStore, settings: tuple[str, ...], episodes: tuple[int, int] | None) -> list[Block]:
@@ -178,9 +178,10 @@ def segment_store(config: SegmentConfig, on_progress: Callable[[SegmentProgress]
         progress.blocks_done = progress.blocks_skipped
         if on_progress is not None:
             on_progress(progress)
-        results = _run(todo, store.path, name, task, config, progress, on_progress)
+        _run(todo, store.path, name, task, config, progress, on_progress)
         before = mask_set.attrs  # settings of earlier runs keep their figures
-        timings = {**before.get("timings", {}), **_timings(results, settings)}
+        timings = {s: mask_set.timings(s) for s in settings}
+        timings = {**before.get("timings", {}), **{s: t for s, t in timings.items() if t is not None}}
         quality = {s: summarize(mask_set.read(f"counts/{s}", mask_set.done_steps(s)), store.plan.mask_objects) for s in settings}
         quality = {**before.get("quality", {}), **quality}
         mask_set.update_attributes({"quality": quality, "timings": timings, "package_version": __version__})
@@ -197,26 +198,25 @@ def _prepare(mask_set: MaskSet, identity: dict, overwrite: bool) -> None:
                 f"masks {mask_set.name!r} in {mask_set.store.path} were made with another {changed} "
                 f"({stored[changed]} != {identity[changed]}): pass --overwrite, or another --name"
             )
+        mask_set.add_seconds(mask_set.settings())
         return
     all_settings = mask_set.store.plan.settings
     mask_set.create(all_settings, {**identity, "settings": list(all_settings), "package_version": __version__})
 
 
-def _run(blocks, store_path, name, task, config, progress, on_progress) -> list[dict]:
+def _run(blocks, store_path, name, task, config, progress, on_progress) -> None:
     tasks = [dask.delayed(run_block, pure=False)(store_path, name, b, task, config.segmenter) for b in blocks]
     started = time.perf_counter()
-    results: list[dict] = []
 
-    def finished(result: dict) -> None:
-        results.append(result)
+    def finished(frames: int) -> None:
         progress.blocks_done += 1
-        progress.frames += result["frames"]
+        progress.frames += frames
         progress.seconds = time.perf_counter() - started
         if on_progress is not None:
             on_progress(progress)
 
     if not tasks:
-        return results
+        return
     if config.scheduler.startswith("tcp://"):
         from distributed import Client, as_completed
 
@@ -233,17 +233,3 @@ def _run(blocks, store_path, name, task, config, progress, on_progress) -> list[
         keys = {t.key for t in tasks}
         with Callback(posttask=lambda key, result, *_: finished(result) if key in keys else None):
             dask.compute(*tasks, scheduler=config.scheduler, num_workers=config.workers)
-    return results
-
-
-def _timings(results: list[dict], settings: tuple[str, ...]) -> dict:
-    timings = {}
-    for setting in settings:
-        mine = [r for r in results if r["setting"] == setting]
-        frames, seconds = sum(r["frames"] for r in mine), sum(r["seconds"] for r in mine)
-        timings[setting] = {
-            "frames": frames,
-            "segmenter_seconds": round(seconds, 3),
-            "frames_per_second": round(frames / seconds, 2) if seconds > 0 else None,
-        }
-    return timings

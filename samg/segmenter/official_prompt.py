@@ -46,9 +46,7 @@ def load_official_prompt(task: str, assets: BenchmarkAssets | None = None) -> Pr
     assets = assets or benchmark_assets()
     files = SAMG_REFERENCE_IMAGES[task]
     names = [files["image"], files["target"], *files["parts"], SAMG_CONFIG]
-    absent = [name for name in names if assets.status[name] != "verified"]
-    if absent:
-        raise PromptError(f"SAM-G's reference file {absent[0]} is missing: run 'samg assets fetch' or 'samg assets import DIR'")
+    assets.require(*names)
     read = lambda name: np.asarray(Image.open(assets.path(name)).convert("RGB"))  # noqa: E731
     image, target, parts = read(files["image"]), read(files["target"]), tuple(read(name) for name in files["parts"])
     stem = files["image"].rsplit("/", 1)[1].removesuffix("_0.png")

@@ -4,20 +4,20 @@ import io
 import pickle
 import shutil
 import subprocess
+import urllib.request
 
 import numpy as np
 import pytest
 from typer.testing import CliRunner
 
-from samg.benchmark import assets as assets_module
-from samg.benchmark.assets import BenchmarkAssets, MissingAssetsError, fetch_assets, import_assets
+from samg.benchmark.assets import AbsentAssetsError, BenchmarkAssets, MissingAssetsError, benchmark_root, fetch_assets
 from samg.benchmark.manifest import MANIFEST, TABLE_TEXTURES, git_blob_sha1
 from samg.benchmark.presets import PresetFileError, load_presets
 from samg.cli import app
-from tests.conftest import SHARED_BENCHMARK
+from tests.benchmark.helpers import ABSENT, GOOD, PINNED, TAMPERED, tiny_benchmark
+from tests.conftest import require_benchmark_files
 
 runner = CliRunner()
-needs_shared = pytest.mark.skipif(not SHARED_BENCHMARK.is_dir(), reason="needs the workplace's ../shared/benchmark")
 
 
 def test_git_blob_id_is_gits(tmp_path):
@@ -27,9 +27,9 @@ def test_git_blob_id_is_gits(tmp_path):
     assert git_blob_sha1(path.read_bytes()) == expected
 
 
-@needs_shared
 def test_presets_load_as_plain_arrays():
-    presets = load_presets((SHARED_BENCHMARK / "dmcgb/color_easy.pt").read_bytes())
+    require_benchmark_files("dmcgb/color_easy.pt")
+    presets = load_presets((benchmark_root() / "dmcgb/color_easy.pt").read_bytes())
     assert len(presets) == 100
     assert set(presets[0]) == {"self_rgb", "skybox_rgb", "grid_rgb1", "grid_rgb2"}
     assert all(0 <= p["self_rgb"].min() and p["self_rgb"].max() <= 1 for p in presets)
@@ -63,10 +63,10 @@ def test_well_formed_synthetic_presets_load_and_wrong_keys_are_refused():
         load_presets(b"not a pickle at all")
 
 
-@needs_shared
 def test_import_reports_a_flipped_byte_and_keeps_the_file_out(tmp_path, monkeypatch):
+    require_benchmark_files("dmcgb/color_easy.pt", "dmcgb/color_hard.pt")
     source = tmp_path / "copy"
-    shutil.copytree(SHARED_BENCHMARK / "dmcgb", source / "dmcgb", ignore=shutil.ignore_patterns("video_hard"))
+    shutil.copytree(benchmark_root() / "dmcgb", source / "dmcgb", ignore=shutil.ignore_patterns("video_*"))
     tampered = source / "dmcgb" / "color_hard.pt"
     data = bytearray(tampered.read_bytes())
     data[1000] ^= 0x01
@@ -81,11 +81,12 @@ def test_import_reports_a_flipped_byte_and_keeps_the_file_out(tmp_path, monkeypa
     assert listing.exit_code == 0 and "missing" in listing.output
 
 
-@needs_shared
 @pytest.mark.parametrize("name", ["sam-g-adroit/reference_images/door_masked_0.jpg", "sam-g-adroit/pieg_config.yaml"])
 def test_import_refuses_a_tampered_samg_reference_file(tmp_path, monkeypatch, name):
+    require_benchmark_files(name)
     source = tmp_path / "copy"
-    shutil.copytree(SHARED_BENCHMARK / "sam-g-adroit", source / "sam-g-adroit")
+    (source / name).parent.mkdir(parents=True)
+    shutil.copy(benchmark_root() / name, source / name)
     tampered = source / name
     tampered.write_bytes(tampered.read_bytes().replace(b"\xff", b"\xfe", 1).replace(b"door", b"d00r", 1))
     monkeypatch.setenv("SAMG_HOME", str(tmp_path / "home"))
@@ -94,55 +95,47 @@ def test_import_refuses_a_tampered_samg_reference_file(tmp_path, monkeypatch, na
     assert not (tmp_path / "home" / "benchmark" / name).exists()
 
 
-@needs_shared
 def test_a_corrupt_file_in_place_is_refused_even_with_missing_allowed(tmp_path):
-    root = tmp_path / "benchmark"
-    import_assets(SHARED_BENCHMARK, root)
-    path = root / "dmcgb" / "color_easy.pt"
-    path.write_bytes(path.read_bytes()[:-1] + b"\x00")
+    require_benchmark_files("dmcgb/color_easy.pt")
+    path = tmp_path / "benchmark" / "dmcgb" / "color_easy.pt"
+    path.parent.mkdir(parents=True)
+    path.write_bytes((benchmark_root() / "dmcgb" / "color_easy.pt").read_bytes()[:-1] + b"\x00")
     with pytest.raises(MissingAssetsError, match="color_easy.pt .* not the pinned one"):
-        BenchmarkAssets(root, allow_missing=True)
+        BenchmarkAssets(tmp_path / "benchmark", allow_missing=True)
 
 
-@needs_shared
 def test_missing_files_need_the_explicit_allowance_and_draws_move_on(tmp_path):
+    easy = TABLE_TEXTURES["easy"]
+    present = easy[:5] + easy[6:]
+    require_benchmark_files(*present)
     root = tmp_path / "benchmark"
-    import_assets(SHARED_BENCHMARK, root)
+    for name in present:
+        (root / name).parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy(benchmark_root() / name, root / name)
     with pytest.raises(MissingAssetsError, match="--allow-missing-assets"):
         BenchmarkAssets(root, allow_missing=False)
     assets = BenchmarkAssets(root, allow_missing=True)
-    easy = TABLE_TEXTURES["easy"]
-    assert assets.status[easy[5]] == "missing"  # wood1.png is over the workplace's size limit
+    assert assets.status[easy[5]] == "missing"
     assert assets.pick(easy, 5) == easy[6] and assets.pick(easy, 4) == easy[4]
+    with pytest.raises(AbsentAssetsError, match="no file of the pool") as absent:
+        assets.pick(TABLE_TEXTURES["hard"], 0)
+    assert absent.value.names == TABLE_TEXTURES["hard"]
+    with pytest.raises(AbsentAssetsError, match="dmcgb/color_hard.pt is missing in"):
+        assets.presets("dmcgb/color_hard.pt")
     record = assets.record(easy)
     assert record["missing"] == [easy[5]] and len(record["files"]) == 9
 
 
 def test_fetch_verifies_what_it_downloads(tmp_path, monkeypatch):
-    wanted = "dmcgb/color_easy.pt"
-    good = (SHARED_BENCHMARK / wanted).read_bytes() if SHARED_BENCHMARK.is_dir() else None
-
-    class Response(io.BytesIO):
-        def __enter__(self):
-            return self
-
-        def __exit__(self, *exc):
-            return False
-
-    def urlopen(url, timeout):
-        if good is not None and url == MANIFEST[wanted].url:
-            return Response(good)
-        if url == MANIFEST["dmcgb/color_hard.pt"].url:
-            return Response(b"an error page")
-        calls.append(url)
-        raise OSError("offline")
-
-    calls: list[str] = []
-    monkeypatch.setattr(assets_module.urllib.request, "urlopen", urlopen)
-    result = fetch_assets(tmp_path)
-    status = result.status
-    assert len(calls) == 1 and "unreachable" in result.unreachable  # no network: stop at the first
-    assert status["dmcgb/color_hard.pt"] == "corrupt" and not (tmp_path / "dmcgb/color_hard.pt").exists()
-    assert status["dmcgb/video_hard/video0.mp4"] == "missing"
-    if good is not None:
-        assert status[wanted] == "verified" and (tmp_path / wanted).read_bytes() == good
+    with tiny_benchmark(tmp_path / "served", monkeypatch) as server:
+        result = fetch_assets(tmp_path / "home")
+        assert result.status == {GOOD: "verified", TAMPERED: "corrupt", ABSENT: "missing"} and result.unreachable is None
+        assert (tmp_path / "home" / GOOD).read_bytes() == PINNED[GOOD]
+        assert not (tmp_path / "home" / TAMPERED).exists() and not (tmp_path / "home" / ABSENT).exists()
+        assert len(server.requested) == 3
+        server.stop()
+        opened, urlopen = [], urllib.request.urlopen
+        monkeypatch.setattr(urllib.request, "urlopen", lambda url, timeout: opened.append(url) or urlopen(url, timeout=timeout))
+        result = fetch_assets(tmp_path / "home")  # no network: stop at the first file that is not here
+        assert result.status == {GOOD: "verified", TAMPERED: "missing", ABSENT: "missing"} and len(opened) == 1
+        assert result.unreachable.startswith("127.0.0.1") and "unreachable" in result.unreachable

@@ -36,8 +36,10 @@ def assert_varied(masks: np.ndarray) -> None:
 
 
 def chunk_bytes(store_path: Path, name: str) -> dict[str, bytes]:
+    """The masks and counts chunks (not the seconds each block took)."""
     root = store_path / "masks" / name
-    return {str(p.relative_to(root)): p.read_bytes() for p in sorted(root.rglob("c/*")) if p.is_file()}
+    files = [p for p in sorted(root.rglob("c/*")) if p.is_file() and not p.is_relative_to(root / "seconds")]
+    return {str(p.relative_to(root)): p.read_bytes() for p in files}
 
 
 def tree_digest(path: Path) -> str:
@@ -77,6 +79,37 @@ def test_rerun_skips_done_blocks_and_redoes_a_corrupt_one(tmp_path):
     again = segment_store(config)
     assert again.progress.blocks_skipped == 2 and again.progress.blocks_done == 3
     assert chunk_bytes(store.path, "none") == before
+
+
+def test_timings_add_up_a_stopped_run_and_its_resume(tmp_path, monkeypatch):
+    import samg.pipeline.segment as segment
+
+    store = synthetic_store(tmp_path / "door.zarr", settings=("train",))  # 3 blocks of 20 steps
+    config = SegmentConfig(store.path, SegmenterConfig(kind="none"), settings=("train",))
+    original, calls = segment._segment_block, []
+
+    def stops_after_two_blocks(*args):
+        calls.append(args[2].chunk)
+        if len(calls) > 2:
+            raise RuntimeError("killed")
+        return original(*args)
+
+    monkeypatch.setattr(segment, "_segment_block", stops_after_two_blocks)
+    with pytest.raises(segment.BlockError):
+        segment_store(config)
+    monkeypatch.undo()
+    resumed = segment_store(config)
+    assert resumed.progress.blocks_skipped == 2 and resumed.progress.frames == 20
+    timings = MaskSet(DemoStore(store.path), "none").attrs["timings"]["train"]
+    assert timings == resumed.timings["train"] and timings["frames"] == 60 and timings["frames_per_second"] > 0
+
+
+def test_a_set_made_before_block_seconds_were_recorded_is_extended(tmp_path):
+    store = synthetic_store(tmp_path / "door.zarr", settings=("train",))
+    segment_store(SegmentConfig(store.path, SegmenterConfig(kind="none"), settings=("train",), episodes=(0, 1)))
+    shutil.rmtree(store.path / "masks" / "none" / "seconds")  # as an older samg made it
+    extended = segment_store(SegmentConfig(store.path, SegmenterConfig(kind="none"), settings=("train",)))
+    assert extended.progress.blocks_skipped == 1 and extended.timings["train"]["frames"] == 40  # the blocks timed
 
 
 def test_samg_masks_and_the_masked_frame_view(tmp_path):
@@ -119,7 +152,7 @@ def test_resume_after_sigkill_gives_the_same_bytes(tmp_path):
     interrupted = MaskSet(DemoStore(store.path), "samg")
     assert not all(interrupted.block_done("video_hard", c) for c in range(4))
     resumed = segment_store(SegmentConfig(store.path, config))
-    assert resumed.progress.blocks_skipped >= 1
+    assert resumed.progress.blocks_skipped >= 1 and resumed.timings["video_hard"]["frames"] == 20  # both runs'
     segment_store(SegmentConfig(tmp_path / "reference.zarr", config))
     assert chunk_bytes(store.path, "samg") == chunk_bytes(tmp_path / "reference.zarr", "samg")
     assert_varied(MaskSet(DemoStore(store.path), "samg").masks("video_hard")[:])
