@@ -1,6 +1,7 @@
 """Can the stored image tell the task's random parameter? A probe (the BC policy's own conv
-encoder and an MLP head, trained from scratch) regresses the episode's first parameter (hammer:
-the nail board's height; pen: the target's tilt; door: its x position) from single frames of the
+encoder and an MLP head, trained from scratch) regresses the episode's first parameter, or
+`--param` (hammer: the nail board's height; pen: the target's tilt, roll or pitch; door: its
+position) from single frames of the
 first steps of each episode, and is scored on held-out episodes. If the probe reads it well,
 the image carries it and a policy that fails to use it fails at learning; if not, the image
 (size, crop, camera) is what limits it.
@@ -24,9 +25,12 @@ from samg.pipeline.masks import masked_episodes
 from samg.pipeline.store import DemoStore
 
 
-def frames_and_targets(store: DemoStore, obs: str, steps: range) -> tuple[np.ndarray, np.ndarray, str]:
+def frames_and_targets(store: DemoStore, obs: str, steps: range, name: str | None) -> tuple[np.ndarray, np.ndarray, str]:
     task = get_task(store.plan.task)
-    param = task.episode_params[0]
+    params = {param.name: param for param in task.episode_params}
+    if name is not None and name not in params:
+        raise SystemExit(f"{task.name} has no episode parameter {name!r}; it has {', '.join(params)}")
+    param = params[name] if name else task.episode_params[0]
     frames, targets = [], []
     for episode, episode_frames in enumerate(masked_episodes(store, "train", obs)):
         start = store.episode_slice(episode).start
@@ -70,6 +74,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--data", required=True)
     parser.add_argument("--obs", default="none", help="none (raw frames), oracle, blank or a mask set's name")
+    parser.add_argument("--param", default=None, help="the episode parameter to read (default: the task's first)")
     parser.add_argument("--steps", default="0:10", help="A:B: the steps of each episode used (single frames)")
     parser.add_argument("--crop", default=None, help="TOP:BOTTOM,LEFT:RIGHT in stored pixels, before --size")
     parser.add_argument("--size", type=int, default=None, help="resize to this size (default: as stored or cropped)")
@@ -81,7 +86,7 @@ def main() -> None:
     torch.set_num_threads(2)
     store = DemoStore(args.data)
     first, last = (int(v) for v in args.steps.split(":"))
-    frames, targets, label = frames_and_targets(store, args.obs, range(first, last))
+    frames, targets, label = frames_and_targets(store, args.obs, range(first, last), args.param)
     x = prepare(frames, args.crop, args.size)
     split = len(x) - max(1, round(len(x) * args.held_out))
     mean, std = targets[:split].mean(), targets[:split].std()
