@@ -43,7 +43,7 @@ def bc_train(
     """Train a BC policy; writes config, checkpoints, metrics and training.json."""
     from samg.il.config import BCConfig
     from samg.il.presets import resolve_config
-    from samg.il.train import train_bc
+    from samg.il.train import last_checkpoint, train_bc
     from samg.pipeline.store import DemoStore
 
     from samg.paths import only_store
@@ -54,7 +54,7 @@ def bc_train(
     recipe = {"encoder": encoder, "epochs": epochs, "batch_size": batch_size, "lr": lr, "proprio": proprio,
               "select_episodes": select_episodes}  # fmt: skip
     out = out or Path("runs") / f"{task}_{label}_s{seed}"
-    resumed = BCConfig.load(out) if resume and (out / "config.json").is_file() else None
+    resumed = BCConfig.load(out, last_checkpoint) if resume and last_checkpoint(out).is_file() else None
     config = resolve_config(
         preset,
         recipe,

@@ -4,6 +4,8 @@
     RUN/checkpoints/         last.ckpt and best.ckpt (lowest validation loss)
     RUN/logs/                metrics.csv (and TensorBoard events when tensorboard is installed)
     RUN/training.json        wall time, samples/s, steps, final losses
+
+Every checkpoint carries the run's config (samg.il.config.CONFIG_RECORD).
 """
 
 import time
@@ -14,7 +16,7 @@ import torch
 from pytorch_lightning.utilities.exceptions import MisconfigurationException
 
 from samg.files import write_json
-from samg.il.config import BCConfig, RunError
+from samg.il.config import CONFIG_RECORD, BCConfig, RunError
 from samg.il.data import DemoDataModule, stored_proprio_reader
 from samg.il.policy import BCPolicy, load_policy
 from samg.il.select import SELECTION_MONITOR, ClosedLoopSelection
@@ -48,6 +50,16 @@ class _Throughput(pl.Callback):
         self.samples += len(batch["action"])
 
 
+class _Record(pl.Callback):
+    """Every checkpoint carries the config of its run."""
+
+    def __init__(self, config: BCConfig):
+        self.config = config
+
+    def on_save_checkpoint(self, trainer, module, checkpoint) -> None:
+        checkpoint[CONFIG_RECORD] = self.config.to_json()
+
+
 class _FiniteLoss(pl.Callback):
     """Stop at the first non-finite training loss, before its backward pass: the store's
     arrays are checked finite when read, so the model itself diverged."""
@@ -60,14 +72,21 @@ class _FiniteLoss(pl.Callback):
             )
 
 
+def last_checkpoint(run: Path) -> Path:
+    return run / "checkpoints" / "last.ckpt"
+
+
 def checkpoint_to_resume(config: BCConfig) -> Path:
-    last = config.out / "checkpoints" / "last.ckpt"
+    """last.ckpt of the run in `config.out`, once the run's config.json, its record in the
+    checkpoint and `config` agree."""
+    last = last_checkpoint(config.out)
     if not last.is_file():
         raise RunError(f"nothing to resume in {config.out}: no checkpoints/last.ckpt")
+
     def fixed(c: BCConfig) -> dict:  # what a resume may change: how long to train (and where the run lies)
         return {key: value for key, value in c.to_json().items() if key not in ("epochs", "max_steps", "out")}
 
-    if fixed(BCConfig.load(config.out)) != fixed(config):
+    if fixed(BCConfig.load(config.out, last_checkpoint)) != fixed(config):
         raise RunError(f"{config.out} was trained with another config: resume with the same flags, or another --out")
     # Lightning would read the checkpoint only after the frames are loaded, and with a traceback.
     saved = safe_torch_load(last, "BC checkpoint", RunError)
@@ -110,7 +129,7 @@ def train_bc(config: BCConfig, resume: bool = False, progress: bool = True) -> P
             devices=config.devices,
             default_root_dir=config.out,
             logger=_loggers(config.out / "logs"),
-            callbacks=[checkpoints, throughput, _FiniteLoss(), *([selection] if selection else [])],
+            callbacks=[checkpoints, throughput, _Record(config), _FiniteLoss(), *([selection] if selection else [])],
             enable_progress_bar=progress,
             enable_model_summary=False,
             log_every_n_steps=10,
@@ -182,8 +201,7 @@ def _loggers(directory: Path) -> list:
 
 
 def best_checkpoint(run: Path) -> Path:
-    for name in ("best.ckpt", "last.ckpt"):
-        path = run / "checkpoints" / name
+    for path in (run / "checkpoints" / "best.ckpt", last_checkpoint(run)):
         if path.is_file():
             return path
     raise RunError(f"{run} has no checkpoint (checkpoints/best.ckpt or last.ckpt): train it with 'samg bc train'")

@@ -750,3 +750,50 @@ def test_a_symlink_loop_as_out_is_one_line_and_leaves_no_lock(pristine, tmp_path
             "--image-size", "16", "--keep-failures", "--expert", pristine.expert]  # fmt: skip
     _refused(args, [pristine.expert], f"{tmp_path / 'A'} is a symbolic link to nothing (a loop or a missing target)")
     assert sorted(p.name for p in tmp_path.iterdir()) == ["A", "B"]  # no A.lock
+
+
+# ---- issue 24, runs: a run's config travels in its checkpoints; --resume keeps the history --
+
+
+def _edited_config(run: Path, change: Callable[[dict], None]) -> None:
+    values = json.loads((run / "config.json").read_text())
+    change(values)
+    _replace(run / "config.json", json.dumps(values).encode())
+
+
+CONFIG_EDITS: dict[str, tuple[Callable[[dict], None], list[str], str]] = {  # and the flags a resume repeats
+    "obs-changed": (
+        lambda c: c.update(obs="raw"), ["--obs", "raw"], 'config.json says obs "raw", but the run was trained with "masked"'
+    ),
+    "keys-deleted": (
+        lambda c: (c.pop("obs"), c.pop("frame_stack")), [], '(it lacks obs, frame_stack): put back what'
+    ),
+}
+
+
+@pytest.mark.parametrize("command", ["eval", "resume"])
+@pytest.mark.parametrize("variant", list(CONFIG_EDITS))
+def test_a_config_json_that_disagrees_with_the_checkpoint(pristine, tmp_path, command, variant):
+    run = _copy(pristine.run, tmp_path / "run", link=True)
+    change, flags, expect = CONFIG_EDITS[variant]
+    _edited_config(run, change)
+    args = {
+        "eval": ["eval", run, "--episodes", "1", "--settings", "train", "--videos", "0"],
+        "resume": ["bc", "train", "--data", pristine.store, "--out", run, "--epochs", "2", "--batch-size", "8",
+                   "--accelerator", "cpu", "--resume", *flags],
+    }[command]  # fmt: skip
+    checkpoint = run / "checkpoints" / ("best.ckpt" if command == "eval" else "last.ckpt")
+    if variant == "keys-deleted":  # the line tells what to put back
+        expect += f' {checkpoint} records: {{"obs": "masked", "frame_stack": 3}}'
+    else:
+        expect += f" (as {checkpoint} records): set it back"
+    _refused(args, [run, pristine.store], expect)
+    assert not (run / "eval").exists()
+
+
+def test_every_checkpoint_records_the_config_it_was_trained_with(pristine):
+    from samg.il.config import CONFIG_RECORD
+
+    for name in ("best.ckpt", "last.ckpt"):
+        saved = torch.load(pristine.run / "checkpoints" / name, weights_only=True)
+        assert saved[CONFIG_RECORD] == json.loads((pristine.run / "config.json").read_text())
