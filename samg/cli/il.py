@@ -38,7 +38,9 @@ def bc_train(
     devices: str = typer.Option("auto", help="Lightning devices: auto, 1, 4, ..."),
     accelerator: str = typer.Option("auto", help="Lightning accelerator: auto, cpu, gpu."),
     max_steps: int = typer.Option(-1, help="Stop after this many optimiser steps (-1: epochs decide)."),
-    resume: bool = typer.Option(False, "--resume", help="Continue the run in --out from its last checkpoint."),
+    resume: bool = typer.Option(
+        False, "--resume", help="Continue the run in --out from its last checkpoint, keeping its metrics and tally."
+    ),
 ) -> None:
     """Train a BC policy; writes config, checkpoints, metrics and training.json."""
     from samg.il.config import BCConfig

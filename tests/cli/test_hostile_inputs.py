@@ -797,3 +797,48 @@ def test_every_checkpoint_records_the_config_it_was_trained_with(pristine):
     for name in ("best.ckpt", "last.ckpt"):
         saved = torch.load(pristine.run / "checkpoints" / name, weights_only=True)
         assert saved[CONFIG_RECORD] == json.loads((pristine.run / "config.json").read_text())
+
+
+class Killed(Exception):
+    """kill -9, as far as the process it hits can tell."""
+
+
+def _metrics(run: Path) -> list[tuple[str, str]]:
+    import csv
+
+    with open(run / "logs" / "metrics.csv", newline="") as handle:
+        return [(row["epoch"], row["step"]) for row in csv.DictReader(handle)]
+
+
+def test_a_resumed_run_keeps_the_history_of_the_part_before(pristine, tmp_path, monkeypatch):
+    """3 epochs of 8 steps (60 frames, batches of 8), killed at step 20, after the checkpoint
+    of step 16: the resumed run's metrics rows and tally are those of a run never killed."""
+    from samg.il.policy import BCPolicy
+
+    def train(out: Path, *extra: str):
+        args = ["bc", "train", "--data", pristine.store, "--out", out, "--epochs", "3", "--batch-size", "8",
+                "--accelerator", "cpu", *extra]  # fmt: skip
+        return runner.invoke(app, [str(a) for a in args], env=ENV)
+
+    assert train(tmp_path / "whole").exit_code == 0
+    whole = json.loads((tmp_path / "whole" / "training.json").read_text())
+    run, real_step = tmp_path / "run", BCPolicy.training_step
+
+    def killed_at_step_20(self, batch, index):
+        if self.global_step == 20:
+            raise Killed
+        return real_step(self, batch, index)
+
+    monkeypatch.setattr(BCPolicy, "training_step", killed_at_step_20)
+    assert isinstance(train(run).exception, Killed)
+    assert _metrics(run)[-1] == ("2", "19")  # logged after the checkpoint: the resumed run logs it again
+    monkeypatch.undo()
+
+    resumed = train(run, "--resume")
+    assert resumed.exit_code == 0, resumed.output
+    assert _metrics(run) == _metrics(tmp_path / "whole") == [("0", "7"), ("1", "9"), ("1", "15"), ("2", "19"), ("2", "23")]
+    training = json.loads((run / "training.json").read_text())
+    assert [(part["from_step"], part["to_step"]) for part in training["parts"]] == [(0, 16), (16, 24)]
+    assert training["samples"] == whole["samples"] == 180 and training["global_step"] == 24
+    assert training["wall_seconds"] == pytest.approx(sum(part["wall_seconds"] for part in training["parts"]), abs=0.02)
+    assert len(whole["parts"]) == 1

@@ -1,9 +1,11 @@
 import json
 
 import pytest
+import pytorch_lightning as pl
 import torch
 
 from samg.il.config import CONFIG_RECORD, BCConfig, RunError
+from samg.il.train import _keep_metrics
 
 
 def _run_with_record(tmp_path, **edits):
@@ -29,3 +31,16 @@ def test_config_json_may_not_change_what_the_policy_is(tmp_path, edit):
         BCConfig.load(run, lambda run: run / "best.ckpt")
     torch.save({"state_dict": {}}, run / "best.ckpt")  # from before samg recorded the config: config.json says
     assert BCConfig.load(run, lambda run: run / "best.ckpt") == BCConfig.load(run)
+
+
+def test_metrics_rows_logged_after_the_checkpoint_or_cut_by_a_kill_are_dropped(tmp_path):
+    logs = tmp_path / "logs"
+    logs.mkdir()
+    (logs / "metrics.csv").write_text("epoch,step,train/loss\r\n0,7,1.0\r\n1,15,0.5\r\n2,16,0.4\r\n2,1")
+    logger = pl.loggers.CSVLogger(logs, name="", version="")
+    _keep_metrics(logger, before_step=16)
+    assert (logs / "metrics.csv").read_bytes() == b"epoch,step,train/loss\r\n0,7,1.0\r\n1,15,0.5\r\n"
+    logger.log_metrics({"train/loss": 0.3, "val/loss": 0.2, "epoch": 2}, step=19)  # a new column: Lightning rewrites
+    logger.save()
+    rows = (logs / "metrics.csv").read_text().splitlines()
+    assert rows == ["epoch,step,train/loss,val/loss", "0,7,1.0,", "1,15,0.5,", "2,19,0.3,0.2"]
