@@ -71,7 +71,7 @@ def bc_train(
         accelerator=accelerator,
         max_steps=max_steps,
     )
-    run = train_bc(config, resume=resume)
+    run = train_bc(config, resume=resume, say=lambda line: console.print(line, markup=False))
     console.print(f"trained {run}: {(run / 'training.json').read_text().strip()}")
 
 

@@ -91,7 +91,7 @@ def run_experiment(config: ExperimentConfig, say: Callable[[str], None] = print)
     for index, (bc, resume) in enumerate(zip(configs, resumes, strict=True)):
         say(f"{3 + index}/5 bc train ({bc.policy_obs}): preset {bc.preset}, {bc.epochs} epochs -> {bc.out}")
         if not (bc.out / "training.json").is_file():
-            train_bc(bc, resume=resume)
+            train_bc(bc, resume=resume, say=say)
     say(f"5/5 eval: {config.eval_episodes} episodes in each of {len(config.settings)} settings, both policies")
     for bc in configs:
         if not (bc.out / "eval" / "eval_info.json").is_file():

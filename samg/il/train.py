@@ -14,6 +14,7 @@ import csv
 import io
 import time
 import warnings
+from collections.abc import Callable
 from pathlib import Path
 
 import pytorch_lightning as pl
@@ -107,7 +108,8 @@ def checkpoint_to_resume(config: BCConfig) -> tuple[Path, dict]:
     record in the checkpoint and `config` agree."""
     last = last_checkpoint(config.out)
     if not last.is_file():
-        raise RunError(f"nothing to resume in {config.out}: no checkpoints/last.ckpt")
+        raise RunError(f"nothing to resume in {config.out}: no checkpoints/last.ckpt "
+                       "(a run stopped before its first checkpoint starts again without --resume)")  # fmt: skip
 
     def fixed(c: BCConfig) -> dict:  # what a resume may change: how long to train (and where the run lies)
         return {key: value for key, value in c.to_json().items() if key not in ("epochs", "max_steps", "out")}
@@ -138,14 +140,24 @@ def _is_part(part) -> bool:
             and all(isinstance(value, int | float) and not isinstance(value, bool) for value in part.values()))  # fmt: skip
 
 
-def train_bc(config: BCConfig, resume: bool = False, progress: bool = True) -> Path:
+def _refuse_a_run(out: Path) -> None:
+    """A plain start refuses a run that reached a checkpoint or finished; one killed before its
+    first last.ckpt holds nothing to resume, and starts again from the beginning."""
+    if last_checkpoint(out).is_file():
+        raise RunError(f"{out} already holds a run: pass --resume, or another --out")
+    if (out / "training.json").is_file():
+        raise RunError(f"{out} holds a finished run whose checkpoints/last.ckpt is gone, so it cannot resume: "
+                       "train into another --out")  # fmt: skip
+
+
+def train_bc(config: BCConfig, resume: bool = False, progress: bool = True, say: Callable[[str], None] = print) -> Path:
     """Train, write the run directory, return it. `resume` continues from last.ckpt, keeping
     the metrics logged before it and the tally of the parts before it (training.json)."""
     if config.out.exists() and not config.out.is_dir():
         raise RunError(f"--out {config.out} is a file, not a run directory")
     checkpoint, saved = checkpoint_to_resume(config) if resume else (None, None)
-    if not resume and (config.out / "checkpoints").exists():
-        raise RunError(f"{config.out} already holds a run: pass --resume, or another --out")
+    if not resume:
+        _refuse_a_run(config.out)
     pl.seed_everything(config.seed, workers=True, verbose=False)
     data = DemoDataModule(config)  # refuses missing chunks and mask sets before loading a frame
     selection = _closed_loop_selection(config, data)
@@ -186,6 +198,9 @@ def train_bc(config: BCConfig, resume: bool = False, progress: bool = True) -> P
         lr=config.lr,
         shift_pad=config.shift_pad,
     )
+    if not resume and (config.out / "config.json").is_file():
+        say(f"{config.out} stopped before its first checkpoint: training it again from the beginning")
+        (config.out / "checkpoints" / "best.ckpt").unlink(missing_ok=True)  # it may have written one just before
     config.out.mkdir(parents=True, exist_ok=True)
     config.save(config.out / "config.json")
     demos = {"task": plan.task, "episode_seeds": data.episode_seeds, "store": str(config.data)}

@@ -842,3 +842,20 @@ def test_a_resumed_run_keeps_the_history_of_the_part_before(pristine, tmp_path, 
     assert training["samples"] == whole["samples"] == 180 and training["global_step"] == 24
     assert training["wall_seconds"] == pytest.approx(sum(part["wall_seconds"] for part in training["parts"]), abs=0.02)
     assert len(whole["parts"]) == 1
+
+
+def test_a_run_killed_before_its_first_checkpoint_starts_again(pristine, tmp_path):
+    run = _copy(pristine.run, tmp_path / "run")  # not linked: this one trains again
+    (run / "checkpoints" / "last.ckpt").unlink()  # killed after best.ckpt, before last.ckpt and training.json
+    (run / "training.json").unlink()
+    args = ["bc", "train", "--data", pristine.store, "--out", run, "--epochs", "1", "--batch-size", "8",
+            "--accelerator", "cpu", "--max-steps", "2"]  # fmt: skip
+    _refused([*args, "--resume"], [run, pristine.store], "a run stopped before its first checkpoint starts again without --resume")
+    started = runner.invoke(app, [str(a) for a in args], env=ENV)
+    assert started.exit_code == 0, started.output
+    assert f"{run} stopped before its first checkpoint: training it again from the beginning" in started.stdout
+    training = json.loads((run / "training.json").read_text())
+    assert training["global_step"] == 2 and [(p["from_step"], p["to_step"]) for p in training["parts"]] == [(0, 2)]
+
+    (run / "checkpoints" / "last.ckpt").unlink()  # a finished run is never started over
+    _refused(args, [run, pristine.store], "holds a finished run whose checkpoints/last.ckpt is gone")
