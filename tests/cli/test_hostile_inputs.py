@@ -859,3 +859,42 @@ def test_a_run_killed_before_its_first_checkpoint_starts_again(pristine, tmp_pat
 
     (run / "checkpoints" / "last.ckpt").unlink()  # a finished run is never started over
     _refused(args, [run, pristine.store], "holds a finished run whose checkpoints/last.ckpt is gone")
+
+
+RL_SMALL = ["--episode-frames", "20", "--seed-frames", "20", "--eval-every", "40", "--eval-episodes", "1",
+            "--image-size", "32", "--device", "cpu", "--hidden-dim", "64"]  # fmt: skip
+
+
+def _rl_args(out: Path, *extra: str) -> list[str]:
+    return ["rl", "train", "cartpole_swingup", "--out", str(out), *RL_SMALL, *extra]
+
+
+def test_rl_resume_refuses_a_config_json_that_disagrees_with_the_checkpoint(tmp_path):
+    run = tmp_path / "run"
+    assert runner.invoke(app, _rl_args(run, "--frames", "20", "--batch-size", "8"), env=ENV).exit_code == 0
+    _edited_config(run, lambda c: c.update(batch_size=16))
+    expect = f'config.json says batch_size 16, but the run was trained with 8 (as {run / "checkpoint" / "state.json"} records)'
+    _refused(_rl_args(run, "--frames", "40", "--batch-size", "16", "--resume"), [run], expect)
+
+
+def test_rl_resume_keeps_the_history_of_the_part_before(tmp_path, monkeypatch):
+    import samg.rl.checkpoint
+
+    run, real_write, commits = tmp_path / "run", samg.rl.checkpoint.atomic_write, []
+
+    def killed_at_the_second_commit(path, write):
+        commits.extend([path.name] if path.name == "state.json" else [])
+        if commits.count("state.json") == 2:
+            raise Killed
+        real_write(path, write)
+
+    monkeypatch.setattr(samg.rl.checkpoint, "atomic_write", killed_at_the_second_commit)
+    assert isinstance(runner.invoke(app, _rl_args(run, "--frames", "40", "--batch-size", "8"), env=ENV).exception, Killed)
+    monkeypatch.undo()
+    resumed = runner.invoke(app, _rl_args(run, "--frames", "60", "--batch-size", "8", "--resume"), env=ENV)
+    assert resumed.exit_code == 0, resumed.output
+    assert [row.split(",")[0] for row in (run / "train.csv").read_text().splitlines()[1:]] == ["20", "40", "60"]
+    training = json.loads((run / "training.json").read_text())
+    assert [(part["from_frames"], part["to_frames"]) for part in training["parts"]] == [(0, 20), (20, 60)]
+    assert training["frames"] == 60 and training["episodes"] == 3
+    assert training["wall_seconds"] == pytest.approx(sum(part["wall_seconds"] for part in training["parts"]), abs=0.02)
