@@ -128,17 +128,14 @@ class BCConfig:
             raise RunError(f"{path} is not a valid bc run config ({reason}): train the run again with 'samg bc train'") from None
 
 
-def recorded_config(checkpoint: Path) -> dict | None:
-    """The config a checkpoint of `samg bc train` was trained with, read without running code;
-    None for a checkpoint without the record (one samg wrote before it kept one, or not a
-    checkpoint of samg's, which loading the policy refuses)."""
+def recorded_config(checkpoint: Path) -> object:
+    """The config a checkpoint of `samg bc train` records (checked by check_against_record),
+    read without running code; None for a checkpoint without the record (one samg wrote before
+    it kept one, or not a checkpoint of samg's, which loading the policy refuses)."""
     from samg.safe_load import safe_torch_load
 
     saved = safe_torch_load(checkpoint, "BC checkpoint", RunError)
-    recorded = saved.get(CONFIG_RECORD) if isinstance(saved, dict) else None
-    if recorded is not None and not isinstance(recorded, dict):
-        raise RunError(f"{checkpoint} is not a checkpoint of 'samg bc train' (its {CONFIG_RECORD} is not a config)")
-    return recorded
+    return saved.get(CONFIG_RECORD) if isinstance(saved, dict) else None
 
 
 def read_json(path: Path, what: str) -> dict:

@@ -302,7 +302,17 @@ RUN_BREAKS: dict[str, tuple[Callable[[Path], None], str]] = {
     "checkpoint-of-another-task": (
         lambda r: _torch_file(r / "checkpoints/best.ckpt", _checkpoint_for(r, proprio_dim=5)), "proprio_dim 5"
     ),
+    "checkpoint-broken-config-record": (
+        lambda r: _torch_file(r / "checkpoints/best.ckpt", _with_config_record(r, {"obs": torch.zeros(1)})),
+        "best.ckpt holds a broken record of the config its run was trained with",
+    ),
 }
+
+
+def _with_config_record(run: Path, record) -> dict:
+    from samg.il.config import CONFIG_RECORD
+
+    return {**torch.load(run / "checkpoints/best.ckpt", weights_only=True), CONFIG_RECORD: record}
 
 
 def _reshaped_checkpoint(run: Path) -> dict:
