@@ -1,6 +1,5 @@
-"""JSON files samg writes: valid JSON always (NaN and infinity, which `json.dumps` would
-write bare, become null), written to a temporary name and renamed, so a reader never sees
-half a file."""
+"""Files samg writes, to a temporary name renamed into place, so that a reader never sees half
+a file; JSON always valid (NaN and infinity, which `json.dumps` would write bare, become null)."""
 
 import json
 import math
@@ -20,7 +19,10 @@ def finite_json(value):
 
 
 def write_json(path: Path, values: dict, indent: int | None = 2) -> None:
-    text = json.dumps(finite_json(values), indent=indent, allow_nan=False) + "\n"
+    write_text(path, json.dumps(finite_json(values), indent=indent, allow_nan=False) + "\n")
+
+
+def write_text(path: Path, text: str) -> None:
     temporary = path.with_name(path.name + ".tmp")
     temporary.write_text(text)
     os.replace(temporary, path)

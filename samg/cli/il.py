@@ -42,12 +42,14 @@ def bc_train(
     devices: str = typer.Option("auto", help="Lightning devices: auto, 1, 4, ..."),
     accelerator: str = typer.Option("auto", help="Lightning accelerator: auto, cpu, gpu."),
     max_steps: int = typer.Option(-1, help="Stop after this many optimiser steps (-1: epochs decide)."),
-    resume: bool = typer.Option(False, "--resume", help="Continue the run in --out from its last checkpoint."),
+    resume: bool = typer.Option(
+        False, "--resume", help="Continue the run in --out from its last checkpoint, keeping its metrics and tally."
+    ),
 ) -> None:
     """Train a BC policy; writes config, checkpoints, metrics and training.json."""
     from samg.il.config import BCConfig
     from samg.il.presets import resolve_config
-    from samg.il.train import train_bc
+    from samg.il.train import last_checkpoint, train_bc
     from samg.pipeline.store import DemoStore
 
     from samg.paths import only_store
@@ -58,7 +60,7 @@ def bc_train(
     recipe = {"encoder": encoder, "epochs": epochs, "batch_size": batch_size, "lr": lr, "proprio": proprio,
               "proprio_dropout": proprio_dropout, "select_episodes": select_episodes}  # fmt: skip
     out = out or Path("runs") / f"{task}_{label}_s{seed}"
-    resumed = BCConfig.load(out) if resume and (out / "config.json").is_file() else None
+    resumed = BCConfig.load(out, last_checkpoint) if resume and last_checkpoint(out).is_file() else None
     config = resolve_config(
         preset,
         recipe,
@@ -73,7 +75,7 @@ def bc_train(
         accelerator=accelerator,
         max_steps=max_steps,
     )
-    run = train_bc(config, resume=resume)
+    run = train_bc(config, resume=resume, say=lambda line: console.print(line, markup=False))
     console.print(f"trained {run}: {(run / 'training.json').read_text().strip()}")
 
 

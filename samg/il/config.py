@@ -2,14 +2,24 @@
 
 import json
 import math
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, fields
 from pathlib import Path
 
 from samg.errors import SamgError, UnknownNameError
 from samg.files import write_json
+from samg.run_record import check_against_record
 from samg.typecheck import check_field_types
 
 OBSERVATIONS = ("masked", "raw")
+CONFIG_RECORD = "samg_bc_config"  # the key under which every checkpoint of `samg bc train` holds its run's config
+# What config.json may say otherwise than a checkpoint's record: where the store and the run lie
+# (moved ones are followed by editing config.json), and how long to train (a resume may go on
+# past the length an earlier checkpoint was recorded with).
+UNRECORDED_FIELDS = ("data", "out", "epochs", "max_steps")
+# Fields added after runs were trained without them: a config.json that lacks one predates it
+# and means the field's default (which is what those runs did).
+LATER_FIELDS = ("proprio_dropout",)
 ENCODERS = ("conv", "resnet18")
 ACCELERATORS = ("auto", "cpu", "gpu", "cuda", "mps")
 
@@ -99,16 +109,38 @@ class BCConfig:
         write_json(path, self.to_json())
 
     @classmethod
-    def load(cls, run: Path) -> "BCConfig":
+    def load(cls, run: Path, checkpoint_of: Callable[[Path], Path] | None = None) -> "BCConfig":
+        """RUN/config.json, which holds every field. With `checkpoint_of` (which of the run's
+        checkpoints, looked for once config.json is there), the config recorded in that
+        checkpoint decides: config.json must agree with it but for UNRECORDED_FIELDS.
+        Checkpoints written before samg recorded their config leave config.json alone to say."""
         path = run / "config.json"
         if not path.is_file():
             raise RunError(f"{run} is not a bc run (no config.json): train one with 'samg bc train'")
         values = read_json(path, "bc run config")
+        checkpoint = checkpoint_of(run) if checkpoint_of is not None else None
+        recorded = recorded_config(checkpoint) if checkpoint is not None else None
+        if recorded is not None:
+            check_against_record(path, values, recorded, checkpoint, UNRECORDED_FIELDS, "bc run config", RunError)
+        missing = [f.name for f in fields(cls) if f.name not in values and f.name not in LATER_FIELDS]
+        if missing:
+            raise RunError(f"{path} is not a valid bc run config (it lacks {', '.join(missing)}): "
+                           "train the run again with 'samg bc train'")  # fmt: skip
         try:
             return cls.from_json(values)
         except (SamgError, KeyError, TypeError, AttributeError) as error:
             reason = error if isinstance(error, SamgError) else f"{type(error).__name__}: {error}"
             raise RunError(f"{path} is not a valid bc run config ({reason}): train the run again with 'samg bc train'") from None
+
+
+def recorded_config(checkpoint: Path) -> object:
+    """The config a checkpoint of `samg bc train` records (checked by check_against_record),
+    read without running code; None for a checkpoint without the record (one samg wrote before
+    it kept one, or not a checkpoint of samg's, which loading the policy refuses)."""
+    from samg.safe_load import safe_torch_load
+
+    saved = safe_torch_load(checkpoint, "BC checkpoint", RunError)
+    return saved.get(CONFIG_RECORD) if isinstance(saved, dict) else None
 
 
 def read_json(path: Path, what: str) -> dict:

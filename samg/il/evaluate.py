@@ -74,7 +74,9 @@ class EvalConfig:
 _worker: dict = {}  # per process: env, renderer, policy, segmenter (set by _init_worker)
 
 
-def _init_worker(run: Path, segmenter_config: SegmenterConfig, in_subprocess: bool, envs: int, device: str) -> None:
+def _init_worker(
+    run: Path, train: BCConfig, segmenter_config: SegmenterConfig, in_subprocess: bool, envs: int, device: str
+) -> None:
     if in_subprocess:
         one_render_thread()
         die_with_parent()
@@ -82,7 +84,6 @@ def _init_worker(run: Path, segmenter_config: SegmenterConfig, in_subprocess: bo
     from samg.il.policy import load_policy
     from samg.il.train import best_checkpoint
 
-    train = BCConfig.load(run)
     task = get_task(demos_record(run)["task"])
     policy = load_policy(best_checkpoint(run), device)
     env = make_env(task)
@@ -148,9 +149,9 @@ def _remove_evaluation(out: Path) -> None:
 def evaluate(config: EvalConfig, on_episode: Callable[[EpisodeResult], None] | None = None) -> dict:
     """Everything is read and checked (run files, checkpoint, segmenter, output folder) in
     this process before the first rollout or write."""
-    train = BCConfig.load(config.run)
     from samg.il.train import best_checkpoint
 
+    train = BCConfig.load(config.run, best_checkpoint)  # as the checkpoint records it
     replacing = check_output(config.out_dir, config.overwrite)
     checkpoint = best_checkpoint(config.run)
     demos = demos_record(config.run)
@@ -168,7 +169,8 @@ def evaluate(config: EvalConfig, on_episode: Callable[[EpisodeResult], None] | N
     batches = [jobs[at : at + config.envs] for at in range(0, len(jobs), config.envs)]
     out = config.out_dir
     try:
-        _init_worker(config.run, segmenter_config, False, config.envs, config.device)  # checks policy and segmenter
+        # checks the policy and the segmenter
+        _init_worker(config.run, train, segmenter_config, False, config.envs, config.device)
     except BaseException:
         _close_worker()
         raise
@@ -195,7 +197,7 @@ def evaluate(config: EvalConfig, on_episode: Callable[[EpisodeResult], None] | N
     else:
         _close_worker()
         context = multiprocessing.get_context("spawn")  # GL contexts do not survive fork
-        init = (config.run, segmenter_config, True, config.envs, config.device)
+        init = (config.run, train, segmenter_config, True, config.envs, config.device)
         with ProcessPoolExecutor(config.workers, mp_context=context, initializer=_init_worker, initargs=init) as pool:
             for results_of_batch in pool.map(_episodes, batches):
                 for result in results_of_batch:

@@ -72,12 +72,12 @@ def run_experiment(config: ExperimentConfig, say: Callable[[str], None] = print)
     """The five stages; returns {"runs": [raw, masked], "table": (header, rows), "seconds": ...}."""
     from samg.il.evaluate import EvalConfig, evaluate
     from samg.il.report import compare_runs, load_eval
-    from samg.il.train import checkpoint_to_resume, train_bc
+    from samg.il.train import checkpoint_to_resume, last_checkpoint, train_bc
     from samg.rl_collect.collect import CollectConfig, collect
 
     started = time.perf_counter()
     configs = [config.bc_config("raw"), config.bc_config("masked")]
-    resumes = [(bc.out / "checkpoints" / "last.ckpt").is_file() for bc in configs]
+    resumes = [last_checkpoint(bc.out).is_file() for bc in configs]
     for bc, resume in zip(configs, resumes, strict=True):
         if resume:
             checkpoint_to_resume(bc)  # refuses a run of other flags before collecting
@@ -91,7 +91,7 @@ def run_experiment(config: ExperimentConfig, say: Callable[[str], None] = print)
     for index, (bc, resume) in enumerate(zip(configs, resumes, strict=True)):
         say(f"{3 + index}/5 bc train ({bc.policy_obs}): preset {bc.preset}, {bc.epochs} epochs -> {bc.out}")
         if not (bc.out / "training.json").is_file():
-            train_bc(bc, resume=resume)
+            train_bc(bc, resume=resume, say=say)
     say(f"5/5 eval: {config.eval_episodes} episodes in each of {len(config.settings)} settings, both policies")
     for bc in configs:
         if not (bc.out / "eval" / "eval_info.json").is_file():

@@ -3,18 +3,26 @@
     RUN/config.json          the resolved BCConfig (plus the store's task and episode seeds)
     RUN/checkpoints/         last.ckpt and best.ckpt (lowest validation loss)
     RUN/logs/                metrics.csv (and TensorBoard events when tensorboard is installed)
-    RUN/training.json        wall time, samples/s, steps, final losses
+    RUN/training.json        wall time, samples/s, steps, final losses, over every part of the run
+
+Every checkpoint carries the run's config (samg.il.config.CONFIG_RECORD) and the tally of
+each part of the run up to it (a part: from the start or a resume to its last checkpoint);
+`--resume` keeps that tally and the metrics rows logged up to the checkpoint.
 """
 
+import csv
+import io
 import time
+import warnings
+from collections.abc import Callable
 from pathlib import Path
 
 import pytorch_lightning as pl
 import torch
 from pytorch_lightning.utilities.exceptions import MisconfigurationException
 
-from samg.files import write_json
-from samg.il.config import BCConfig, RunError
+from samg.files import write_json, write_text
+from samg.il.config import CONFIG_RECORD, BCConfig, RunError
 from samg.il.data import DemoDataModule, stored_proprio_reader
 from samg.il.policy import BCPolicy, load_policy
 from samg.il.select import SELECTION_MONITOR, ClosedLoopSelection
@@ -22,17 +30,38 @@ from samg.pipeline.store import DemoStore
 from samg.safe_load import safe_torch_load
 
 
-class _Throughput(pl.Callback):
-    """Training samples per second and the share of step time spent waiting for a batch."""
+PARTS_RECORD = "samg_bc_parts"  # the key of a checkpoint holding the tally of each part of the run up to it
+PART_FIELDS = ("from_step", "to_step", "samples", "train_seconds", "wait_seconds", "wall_seconds")
+
+
+class _Tally(pl.Callback):
+    """Training samples, the seconds spent in steps and waiting for a batch, and wall time, for
+    this part of the run; the parts before it come from the checkpoint it resumed."""
 
     def __init__(self):
+        self.earlier: list[dict] = []
+        self.from_step = 0
         self.samples = 0
         self.train_seconds = 0.0
         self.wait_seconds = 0.0
-        self._last_end = None
-        self._batch_start = None
+        self._started = self._last_end = self._batch_start = None
 
-    def on_train_start(self, trainer, module) -> None:
+    def parts(self, trainer) -> list[dict]:
+        now = [self.from_step, trainer.global_step, self.samples, round(self.train_seconds, 3),
+               round(self.wait_seconds, 3), round(time.perf_counter() - self._started, 2)]  # fmt: skip
+        return [*self.earlier, dict(zip(PART_FIELDS, now, strict=True))]
+
+    def on_load_checkpoint(self, trainer, module, checkpoint) -> None:
+        self.earlier = checkpoint.get(PARTS_RECORD, [])  # checked by checkpoint_to_resume
+        self.from_step = checkpoint["global_step"]
+
+    def on_save_checkpoint(self, trainer, module, checkpoint) -> None:
+        checkpoint[PARTS_RECORD] = self.parts(trainer)
+
+    def on_fit_start(self, trainer, module) -> None:
+        self._started = time.perf_counter()
+
+    def on_train_start(self, trainer, module) -> None:  # a resume may start mid-epoch
         self._last_end = time.perf_counter()
 
     def on_train_epoch_start(self, trainer, module) -> None:
@@ -48,6 +77,16 @@ class _Throughput(pl.Callback):
         self.samples += len(batch["action"])
 
 
+class _Record(pl.Callback):
+    """Every checkpoint carries the config of its run."""
+
+    def __init__(self, config: BCConfig):
+        self.config = config
+
+    def on_save_checkpoint(self, trainer, module, checkpoint) -> None:
+        checkpoint[CONFIG_RECORD] = self.config.to_json()
+
+
 class _FiniteLoss(pl.Callback):
     """Stop at the first non-finite training loss, before its backward pass: the store's
     arrays are checked finite when read, so the model itself diverged."""
@@ -60,19 +99,31 @@ class _FiniteLoss(pl.Callback):
             )
 
 
-def checkpoint_to_resume(config: BCConfig) -> Path:
-    last = config.out / "checkpoints" / "last.ckpt"
+def last_checkpoint(run: Path) -> Path:
+    return run / "checkpoints" / "last.ckpt"
+
+
+def checkpoint_to_resume(config: BCConfig) -> tuple[Path, dict]:
+    """last.ckpt of the run in `config.out`, and what it holds, once the run's config.json, its
+    record in the checkpoint and `config` agree."""
+    last = last_checkpoint(config.out)
     if not last.is_file():
-        raise RunError(f"nothing to resume in {config.out}: no checkpoints/last.ckpt")
+        raise RunError(f"nothing to resume in {config.out}: no checkpoints/last.ckpt "
+                       "(a run stopped before its first checkpoint starts again without --resume)")  # fmt: skip
+
     def fixed(c: BCConfig) -> dict:  # what a resume may change: how long to train (and where the run lies)
         return {key: value for key, value in c.to_json().items() if key not in ("epochs", "max_steps", "out")}
 
-    if fixed(BCConfig.load(config.out)) != fixed(config):
+    if fixed(BCConfig.load(config.out, last_checkpoint)) != fixed(config):
         raise RunError(f"{config.out} was trained with another config: resume with the same flags, or another --out")
     # Lightning would read the checkpoint only after the frames are loaded, and with a traceback.
     saved = safe_torch_load(last, "BC checkpoint", RunError)
-    if not isinstance(saved, dict) or not {"optimizer_states", "loops"} <= saved.keys():
+    resumable = isinstance(saved, dict) and {"optimizer_states", "loops"} <= saved.keys()
+    if not resumable or type(saved.get("global_step")) is not int:
         raise RunError(f"{last} is not a checkpoint of 'samg bc train' to resume from: train again with another --out")
+    parts = saved.get(PARTS_RECORD, [])
+    if not isinstance(parts, list) or not all(_is_part(part) for part in parts):
+        raise RunError(f"{last} holds a broken {PARTS_RECORD} (the tally of the run's parts): train again with another --out")
     store = DemoStore(config.data)
     policy, plan, reader = load_policy(last), store.plan, stored_proprio_reader(store, config)
     proprio_dim = plan.proprio_dim if reader is None else reader.dim
@@ -81,16 +132,32 @@ def checkpoint_to_resume(config: BCConfig) -> Path:
     for name, value in expected.items():
         if policy.hparams[name] != value:
             raise RunError(f"{last} has {name} {policy.hparams[name]}, the store and flags need {value}: use another --out")
-    return last
+    return last, saved
 
 
-def train_bc(config: BCConfig, resume: bool = False, progress: bool = True) -> Path:
-    """Train, write the run directory, return it. `resume` continues from last.ckpt."""
+def _is_part(part) -> bool:
+    return (isinstance(part, dict) and tuple(part) == PART_FIELDS
+            and all(isinstance(value, int | float) and not isinstance(value, bool) for value in part.values()))  # fmt: skip
+
+
+def _refuse_a_run(out: Path) -> None:
+    """A plain start refuses a run that reached a checkpoint or finished; one killed before its
+    first last.ckpt holds nothing to resume, and starts again from the beginning."""
+    if last_checkpoint(out).is_file():
+        raise RunError(f"{out} already holds a run: pass --resume, or another --out")
+    if (out / "training.json").is_file():
+        raise RunError(f"{out} holds a finished run whose checkpoints/last.ckpt is gone, so it cannot resume: "
+                       "train into another --out")  # fmt: skip
+
+
+def train_bc(config: BCConfig, resume: bool = False, progress: bool = True, say: Callable[[str], None] = print) -> Path:
+    """Train, write the run directory, return it. `resume` continues from last.ckpt, keeping
+    the metrics logged before it and the tally of the parts before it (training.json)."""
     if config.out.exists() and not config.out.is_dir():
         raise RunError(f"--out {config.out} is a file, not a run directory")
-    checkpoint = checkpoint_to_resume(config) if resume else None
-    if not resume and (config.out / "checkpoints").exists():
-        raise RunError(f"{config.out} already holds a run: pass --resume, or another --out")
+    checkpoint, saved = checkpoint_to_resume(config) if resume else (None, None)
+    if not resume:
+        _refuse_a_run(config.out)
     pl.seed_everything(config.seed, workers=True, verbose=False)
     data = DemoDataModule(config)  # refuses missing chunks and mask sets before loading a frame
     selection = _closed_loop_selection(config, data)
@@ -101,7 +168,7 @@ def train_bc(config: BCConfig, resume: bool = False, progress: bool = True) -> P
     checkpoints = pl.callbacks.ModelCheckpoint(
         dirpath=config.out / "checkpoints", filename="best", monitor=monitor, mode=mode, save_last=True
     )
-    throughput = _Throughput()
+    tally, loggers = _Tally(), _loggers(config.out / "logs")
     try:
         trainer = pl.Trainer(
             max_epochs=config.epochs,
@@ -109,8 +176,8 @@ def train_bc(config: BCConfig, resume: bool = False, progress: bool = True) -> P
             accelerator=config.accelerator,
             devices=config.devices,
             default_root_dir=config.out,
-            logger=_loggers(config.out / "logs"),
-            callbacks=[checkpoints, throughput, _FiniteLoss(), *([selection] if selection else [])],
+            logger=loggers,
+            callbacks=[checkpoints, tally, _Record(config), _FiniteLoss(), *([selection] if selection else [])],
             enable_progress_bar=progress,
             enable_model_summary=False,
             log_every_n_steps=10,
@@ -132,31 +199,57 @@ def train_bc(config: BCConfig, resume: bool = False, progress: bool = True) -> P
         shift_pad=config.shift_pad,
         proprio_dropout=config.proprio_dropout,
     )
+    if not resume and (config.out / "config.json").is_file():
+        say(f"{config.out} stopped before its first checkpoint: training it again from the beginning")
+        (config.out / "checkpoints" / "best.ckpt").unlink(missing_ok=True)  # it may have written one just before
     config.out.mkdir(parents=True, exist_ok=True)
     config.save(config.out / "config.json")
     demos = {"task": plan.task, "episode_seeds": data.episode_seeds, "store": str(config.data)}
     write_json(config.out / "demos.json", demos, indent=None)
-    started = time.perf_counter()
+    if saved is not None:
+        _keep_metrics(loggers[0], saved["global_step"])
     trainer.fit(policy, datamodule=data, ckpt_path=checkpoint)
-    wall = time.perf_counter() - started
-    stepped = throughput.train_seconds + throughput.wait_seconds
+    parts = tally.parts(trainer)
+    total = {key: sum(part[key] for part in parts) for key in PART_FIELDS[2:]}
+    stepped = total["train_seconds"] + total["wait_seconds"]
     metrics = {key: float(value) for key, value in trainer.callback_metrics.items()}
     write_json(
         config.out / "training.json",
         {
-            "wall_seconds": round(wall, 2),
+            "wall_seconds": round(total["wall_seconds"], 2),
             "global_step": trainer.global_step,
             "epochs_done": trainer.current_epoch,
-            "samples": throughput.samples,
-            "samples_per_second": round(throughput.samples / throughput.train_seconds, 1)
-            if throughput.train_seconds
-            else None,
-            "data_wait_fraction": round(throughput.wait_seconds / stepped, 4) if stepped else None,
+            "samples": total["samples"],
+            "samples_per_second": round(total["samples"] / total["train_seconds"], 1) if total["train_seconds"] else None,
+            "data_wait_fraction": round(total["wait_seconds"] / stepped, 4) if stepped else None,
             "metrics": metrics,
             "threads": torch.get_num_threads(),
+            "parts": parts,  # more than one: the run was resumed (from_step: where)
         },
     )
     return config.out
+
+
+def _keep_metrics(logger: pl.loggers.CSVLogger, before_step: int) -> None:
+    """metrics.csv keeps the rows logged before the checkpoint a run resumes from (`before_step`
+    steps in): Lightning's CSV logger removes the file when it opens it, so they are written back
+    after, and the logger told their columns (it appends rows, or rewrites the file with more)."""
+    path = Path(logger.log_dir) / "metrics.csv"
+    if not path.is_file():
+        return
+    with open(path, newline="") as handle:
+        reader = csv.DictReader(handle)
+        complete = [row for row in reader if None not in row and None not in row.values()]  # not a row cut by a kill
+        header = reader.fieldnames or []
+    text = io.StringIO()
+    rows = csv.DictWriter(text, fieldnames=header)
+    rows.writeheader()
+    rows.writerows(row for row in complete if row.get("step", "").isdigit() and int(row["step"]) < before_step)
+    with warnings.catch_warnings():  # "previous log files will be deleted": these are written back
+        warnings.filterwarnings("ignore", message="Experiment logs directory")
+        writer = logger.experiment
+    write_text(path, text.getvalue())
+    writer.metrics_keys = list(header)
 
 
 def _closed_loop_selection(config: BCConfig, data: DemoDataModule) -> ClosedLoopSelection | None:
@@ -183,8 +276,7 @@ def _loggers(directory: Path) -> list:
 
 
 def best_checkpoint(run: Path) -> Path:
-    for name in ("best.ckpt", "last.ckpt"):
-        path = run / "checkpoints" / name
+    for path in (run / "checkpoints" / "best.ckpt", last_checkpoint(run)):
         if path.is_file():
             return path
     raise RunError(f"{run} has no checkpoint (checkpoints/best.ckpt or last.ckpt): train it with 'samg bc train'")

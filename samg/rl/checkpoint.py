@@ -1,7 +1,8 @@
 """Checkpoints of an RL run, taken at every episode end (with N environments in lockstep,
 when the N episodes end) and committed in one step.
 
-    checkpoint/state.json                 the commit: counters, numpy random state, names below
+    checkpoint/state.json                 the commit: counters, numpy random state, the run's config
+                                          and parts (samg.rl.train), names below
     checkpoint/agent_<episodes>.pt        networks, optimisers, torch (and CUDA) random states
     checkpoint/replay/episode_<id>.npz    each finished episode, compressed, written once
 
@@ -59,9 +60,12 @@ class Checkpoint:
         atomic_write(self.state_file, lambda path: path.write_text(json.dumps(state, indent=1) + "\n"))
         self._remove_uncommitted(state)
 
+    def state(self) -> dict:
+        return read_json(self.state_file, "RL checkpoint state")
+
     def load(self, replay: ReplayBuffer, device: torch.device) -> tuple[dict, dict]:
         """(agent state, run state) of the commit; `replay` is rebuilt from its episodes."""
-        state = read_json(self.state_file, "RL checkpoint state")
+        state = self.state()
         self._remove_uncommitted(state)
         first, end = state["replay_episodes"]
         for episode_id in range(first, end):

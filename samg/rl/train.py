@@ -8,11 +8,14 @@ Episodes enter the replay when they end: it samples finished episodes only, as D
 whose replay also stores an episode when it is over.
 
     RUN/config.json, RUN/train.csv (frames, episode, return), RUN/curve.csv and curve.png,
-    RUN/eval/frames_<N>/{eval_info.json, eval.md}, RUN/checkpoint/ (see samg.rl.checkpoint)
+    RUN/eval/frames_<N>/{eval_info.json, eval.md}, RUN/checkpoint/ (see samg.rl.checkpoint),
+    RUN/training.json (frames, episodes, wall time, over every part of the run)
 
 A resumed run starts a fresh episode exactly where the interrupted one would have, and
 drops what the interrupted run logged after its last checkpoint: at the next checkpoint
-its files are the same, byte for byte, as those of a run that was never interrupted.
+its files are the same, byte for byte, as those of a run that was never interrupted, but
+for the record of its parts (a part: from the start or a resume to its last checkpoint;
+training.json and the checkpoint's "parts"), which says it was resumed and where.
 """
 
 import csv
@@ -37,6 +40,7 @@ from samg.rl.checkpoint import Checkpoint, atomic_write
 from samg.rl.config import RLConfig
 from samg.rl.env import MaskedEnvs
 from samg.rl.replay import ReplayBuffer
+from samg.run_record import check_against_record
 from samg.segmenter.factory import make_segmenter
 
 EVAL_SEED_START = 1_000_000_000  # training episodes use seed * 100_000 + episode index
@@ -86,6 +90,8 @@ class RLRun:
         self.counters = Counters()
         self.rng = np.random.default_rng(config.seed)
         self.checkpoint = Checkpoint(config.out / "checkpoint")
+        self.earlier_parts: list[dict] = []  # of the run before the checkpoint it resumed
+        self._part_start: tuple[float, int] | None = None  # wall clock and frames when train() began
 
     def masked_envs(self, setting: str, count: int | None = None) -> MaskedEnvs:
         """The first `count` environments (all by default) behind the segmenter."""
@@ -99,8 +105,16 @@ class RLRun:
         agent = {**self.agent.state_dict(), "torch_rng": torch.get_rng_state()}
         if self.agent.device.type == "cuda":
             agent["cuda_rng"] = torch.cuda.get_rng_state_all()
-        state = {**asdict(self.counters), "numpy_rng": self.rng.bit_generator.state}
+        state = {**asdict(self.counters), "numpy_rng": self.rng.bit_generator.state,
+                 "config": self.config.to_json(), "parts": self.parts()}  # fmt: skip
         self.checkpoint.save(agent, self.replay, state, episodes)
+
+    def parts(self) -> list[dict]:
+        """The parts of the run up to now: frames from and to, wall seconds."""
+        started, from_frames = self._part_start
+        now = {"from_frames": from_frames, "to_frames": self.counters.frames(self.config.action_repeat),
+               "wall_seconds": round(time.perf_counter() - started, 2)}  # fmt: skip
+        return [*self.earlier_parts, now]
 
     def load(self) -> None:
         """Back to the last checkpoint (or to the start when there is none yet), dropping what
@@ -114,6 +128,7 @@ class RLRun:
             self.rng.bit_generator.state = state["numpy_rng"]
             self.counters = Counters(**{name: state[name] for name in asdict(self.counters)})
             logged_until = self.counters.frames(self.config.action_repeat)
+            self.earlier_parts = state.get("parts", [])  # none in checkpoints from before samg kept them
         else:
             logged_until = -1
         out = self.config.out
@@ -127,6 +142,7 @@ class RLRun:
 
     def train(self, on_episode: Callable[[dict], None] | None = None) -> None:
         config, counters = self.config, self.counters
+        self._part_start = (time.perf_counter(), counters.frames(config.action_repeat))
         if counters.step == 0 and counters.next_eval == 0:  # DrQ-v2 evaluates the untrained agent too
             self.evaluate()
             counters.next_eval = config.eval_every
@@ -233,12 +249,7 @@ def train_rl(
 ) -> Path:
     config_file = config.out / "config.json"
     if resume:
-        if not config_file.is_file():
-            raise RLRunError(f"nothing to resume in {config.out}: no config.json")
-        saved = read_json(config_file, "RL run config")
-        wanted = json.loads(json.dumps(config.to_json()))  # tuples as JSON lists, like the saved one
-        if {k: v for k, v in saved.items() if k != "frames"} != {k: v for k, v in wanted.items() if k != "frames"}:
-            raise RLRunError(f"{config.out} was started with another config: resume with the same flags, or another --out")
+        _check_resume(config)
     elif config_file.is_file():
         raise RLRunError(f"{config.out} already holds a run: pass --resume, or another --out")
     config.out.mkdir(parents=True, exist_ok=True)
@@ -248,10 +259,33 @@ def train_rl(
             run.load()
         write_json(config_file, config.to_json())
         run.train(on_episode)
+        parts = run.parts()
     finally:
         run.close()
+    counters = run.counters
+    write_json(config.out / "training.json", {
+        "frames": counters.frames(config.action_repeat), "episodes": counters.episode, "agent_steps": counters.step,
+        "wall_seconds": round(sum(part["wall_seconds"] for part in parts), 2),
+        "parts": parts,  # more than one: the run was resumed (from_frames: where)
+    })  # fmt: skip
     plot_curve(config.out)
     return config.out
+
+
+def _check_resume(config: RLConfig) -> None:
+    """The run's config.json agrees with the config its checkpoint records (if it has one yet),
+    and `config` with it, but for the frames to train for."""
+    config_file = config.out / "config.json"
+    if not config_file.is_file():
+        raise RLRunError(f"nothing to resume in {config.out}: no config.json")
+    saved = read_json(config_file, "RL run config")
+    checkpoint = Checkpoint(config.out / "checkpoint")
+    recorded = checkpoint.state().get("config") if checkpoint.exists() else None  # none before samg kept it
+    if recorded is not None:
+        check_against_record(config_file, saved, recorded, checkpoint.state_file, ("frames",), "RL run config", RLRunError)
+    wanted = json.loads(json.dumps(config.to_json()))  # tuples as JSON lists, like the saved one
+    if {k: v for k, v in saved.items() if k != "frames"} != {k: v for k, v in wanted.items() if k != "frames"}:
+        raise RLRunError(f"{config.out} was started with another config: resume with the same flags, or another --out")
 
 
 def plot_curve(run: Path) -> None:

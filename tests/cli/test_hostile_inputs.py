@@ -305,7 +305,17 @@ RUN_BREAKS: dict[str, tuple[Callable[[Path], None], str]] = {
     "checkpoint-of-another-task": (
         lambda r: _torch_file(r / "checkpoints/best.ckpt", _checkpoint_for(r, proprio_dim=5)), "proprio_dim 5"
     ),
+    "checkpoint-broken-config-record": (
+        lambda r: _torch_file(r / "checkpoints/best.ckpt", _with_config_record(r, {"obs": torch.zeros(1)})),
+        "best.ckpt holds a broken record of the config its run was trained with",
+    ),
 }
+
+
+def _with_config_record(run: Path, record) -> dict:
+    from samg.il.config import CONFIG_RECORD
+
+    return {**torch.load(run / "checkpoints/best.ckpt", weights_only=True), CONFIG_RECORD: record}
 
 
 def _reshaped_checkpoint(run: Path) -> dict:
@@ -859,3 +869,151 @@ def test_a_symlink_loop_as_out_is_one_line_and_leaves_no_lock(pristine, tmp_path
             "--image-size", "16", "--keep-failures", "--expert", pristine.expert]  # fmt: skip
     _refused(args, [pristine.expert], f"{tmp_path / 'A'} is a symbolic link to nothing (a loop or a missing target)")
     assert sorted(p.name for p in tmp_path.iterdir()) == ["A", "B"]  # no A.lock
+
+
+# ---- issue 24, runs: a run's config travels in its checkpoints; --resume keeps the history --
+
+
+def _edited_config(run: Path, change: Callable[[dict], None]) -> None:
+    values = json.loads((run / "config.json").read_text())
+    change(values)
+    _replace(run / "config.json", json.dumps(values).encode())
+
+
+CONFIG_EDITS: dict[str, tuple[Callable[[dict], None], list[str], str]] = {  # and the flags a resume repeats
+    "obs-changed": (
+        lambda c: c.update(obs="raw"), ["--obs", "raw"], 'config.json says obs "raw", but the run was trained with "masked"'
+    ),
+    "keys-deleted": (
+        lambda c: (c.pop("obs"), c.pop("frame_stack")), [], '(it lacks obs, frame_stack): put back what'
+    ),
+}
+
+
+@pytest.mark.parametrize("command", ["eval", "resume"])
+@pytest.mark.parametrize("variant", list(CONFIG_EDITS))
+def test_a_config_json_that_disagrees_with_the_checkpoint(pristine, tmp_path, command, variant):
+    run = _copy(pristine.run, tmp_path / "run", link=True)
+    change, flags, expect = CONFIG_EDITS[variant]
+    _edited_config(run, change)
+    args = {
+        "eval": ["eval", run, "--episodes", "1", "--settings", "train", "--videos", "0"],
+        "resume": ["bc", "train", "--data", pristine.store, "--out", run, "--epochs", "2", "--batch-size", "8",
+                   "--accelerator", "cpu", "--resume", *flags],
+    }[command]  # fmt: skip
+    checkpoint = run / "checkpoints" / ("best.ckpt" if command == "eval" else "last.ckpt")
+    if variant == "keys-deleted":  # the line tells what to put back
+        expect += f' {checkpoint} records: {{"obs": "masked", "frame_stack": 3}}'
+    else:
+        expect += f" (as {checkpoint} records): set it back"
+    _refused(args, [run, pristine.store], expect)
+    assert not (run / "eval").exists()
+
+
+def test_every_checkpoint_records_the_config_it_was_trained_with(pristine):
+    from samg.il.config import CONFIG_RECORD
+
+    for name in ("best.ckpt", "last.ckpt"):
+        saved = torch.load(pristine.run / "checkpoints" / name, weights_only=True)
+        assert saved[CONFIG_RECORD] == json.loads((pristine.run / "config.json").read_text())
+
+
+class Killed(Exception):
+    """kill -9, as far as the process it hits can tell."""
+
+
+def _metrics(run: Path) -> list[tuple[str, str]]:
+    import csv
+
+    with open(run / "logs" / "metrics.csv", newline="") as handle:
+        return [(row["epoch"], row["step"]) for row in csv.DictReader(handle)]
+
+
+def test_a_resumed_run_keeps_the_history_of_the_part_before(pristine, tmp_path, monkeypatch):
+    """3 epochs of 8 steps (60 frames, batches of 8), killed at step 20, after the checkpoint
+    of step 16: the resumed run's metrics rows and tally are those of a run never killed."""
+    from samg.il.policy import BCPolicy
+
+    def train(out: Path, *extra: str):
+        args = ["bc", "train", "--data", pristine.store, "--out", out, "--epochs", "3", "--batch-size", "8",
+                "--accelerator", "cpu", *extra]  # fmt: skip
+        return runner.invoke(app, [str(a) for a in args], env=ENV)
+
+    assert train(tmp_path / "whole").exit_code == 0
+    whole = json.loads((tmp_path / "whole" / "training.json").read_text())
+    run, real_step = tmp_path / "run", BCPolicy.training_step
+
+    def killed_at_step_20(self, batch, index):
+        if self.global_step == 20:
+            raise Killed
+        return real_step(self, batch, index)
+
+    monkeypatch.setattr(BCPolicy, "training_step", killed_at_step_20)
+    assert isinstance(train(run).exception, Killed)
+    assert _metrics(run)[-1] == ("2", "19")  # logged after the checkpoint: the resumed run logs it again
+    monkeypatch.undo()
+
+    resumed = train(run, "--resume")
+    assert resumed.exit_code == 0, resumed.output
+    assert _metrics(run) == _metrics(tmp_path / "whole") == [("0", "7"), ("1", "9"), ("1", "15"), ("2", "19"), ("2", "23")]
+    training = json.loads((run / "training.json").read_text())
+    assert [(part["from_step"], part["to_step"]) for part in training["parts"]] == [(0, 16), (16, 24)]
+    assert training["samples"] == whole["samples"] == 180 and training["global_step"] == 24
+    assert training["wall_seconds"] == pytest.approx(sum(part["wall_seconds"] for part in training["parts"]), abs=0.02)
+    assert len(whole["parts"]) == 1
+
+
+def test_a_run_killed_before_its_first_checkpoint_starts_again(pristine, tmp_path):
+    run = _copy(pristine.run, tmp_path / "run")  # not linked: this one trains again
+    (run / "checkpoints" / "last.ckpt").unlink()  # killed after best.ckpt, before last.ckpt and training.json
+    (run / "training.json").unlink()
+    args = ["bc", "train", "--data", pristine.store, "--out", run, "--epochs", "1", "--batch-size", "8",
+            "--accelerator", "cpu", "--max-steps", "2"]  # fmt: skip
+    _refused([*args, "--resume"], [run, pristine.store], "a run stopped before its first checkpoint starts again without --resume")
+    started = runner.invoke(app, [str(a) for a in args], env=ENV)
+    assert started.exit_code == 0, started.output
+    assert f"{run} stopped before its first checkpoint: training it again from the beginning" in started.stdout
+    training = json.loads((run / "training.json").read_text())
+    assert training["global_step"] == 2 and [(p["from_step"], p["to_step"]) for p in training["parts"]] == [(0, 2)]
+
+    (run / "checkpoints" / "last.ckpt").unlink()  # a finished run is never started over
+    _refused(args, [run, pristine.store], "holds a finished run whose checkpoints/last.ckpt is gone")
+
+
+RL_SMALL = ["--episode-frames", "20", "--seed-frames", "20", "--eval-every", "40", "--eval-episodes", "1",
+            "--image-size", "32", "--device", "cpu", "--hidden-dim", "64"]  # fmt: skip
+
+
+def _rl_args(out: Path, *extra: str) -> list[str]:
+    return ["rl", "train", "cartpole_swingup", "--out", str(out), *RL_SMALL, *extra]
+
+
+def test_rl_resume_refuses_a_config_json_that_disagrees_with_the_checkpoint(tmp_path):
+    run = tmp_path / "run"
+    assert runner.invoke(app, _rl_args(run, "--frames", "20", "--batch-size", "8"), env=ENV).exit_code == 0
+    _edited_config(run, lambda c: c.update(batch_size=16))
+    expect = f'config.json says batch_size 16, but the run was trained with 8 (as {run / "checkpoint" / "state.json"} records)'
+    _refused(_rl_args(run, "--frames", "40", "--batch-size", "16", "--resume"), [run], expect)
+
+
+def test_rl_resume_keeps_the_history_of_the_part_before(tmp_path, monkeypatch):
+    import samg.rl.checkpoint
+
+    run, real_write, commits = tmp_path / "run", samg.rl.checkpoint.atomic_write, []
+
+    def killed_at_the_second_commit(path, write):
+        commits.extend([path.name] if path.name == "state.json" else [])
+        if commits.count("state.json") == 2:
+            raise Killed
+        real_write(path, write)
+
+    monkeypatch.setattr(samg.rl.checkpoint, "atomic_write", killed_at_the_second_commit)
+    assert isinstance(runner.invoke(app, _rl_args(run, "--frames", "40", "--batch-size", "8"), env=ENV).exception, Killed)
+    monkeypatch.undo()
+    resumed = runner.invoke(app, _rl_args(run, "--frames", "60", "--batch-size", "8", "--resume"), env=ENV)
+    assert resumed.exit_code == 0, resumed.output
+    assert [row.split(",")[0] for row in (run / "train.csv").read_text().splitlines()[1:]] == ["20", "40", "60"]
+    training = json.loads((run / "training.json").read_text())
+    assert [(part["from_frames"], part["to_frames"]) for part in training["parts"]] == [(0, 20), (20, 60)]
+    assert training["frames"] == 60 and training["episodes"] == 3
+    assert training["wall_seconds"] == pytest.approx(sum(part["wall_seconds"] for part in training["parts"]), abs=0.02)
