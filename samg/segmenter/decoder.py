@@ -30,8 +30,8 @@ class PromptDecoder:
         """(..., 2) pixel (x, y) -> the same points in the 1024 prompt frame."""
         height, width = image_size
         new_height, new_width = preprocess_shape(height, width)
-        scale = torch.tensor([new_width / width, new_height / height], dtype=torch.float32)
-        return coords.to(torch.float32) * scale
+        coords = coords.to(torch.float32)  # python scales: no host-to-device copy
+        return torch.stack([coords[..., 0] * (new_width / width), coords[..., 1] * (new_height / height)], dim=-1)
 
     def decode(
         self,
@@ -79,9 +79,15 @@ def resample_per_axis(maps: torch.Tensor, image_size: tuple[int, int], axis_matr
     height, width = image_size
     input_height, input_width = preprocess_shape(height, width)
     source = maps.shape[-1]
-    rows = axis_matrix(height, input_height, source).to(maps)
-    columns = axis_matrix(width, input_width, source).to(maps)
+    rows = _placed(axis_matrix, height, input_height, source, maps.device, maps.dtype)
+    columns = _placed(axis_matrix, width, input_width, source, maps.device, maps.dtype)
     return torch.einsum("hy,bkyx,wx->bkhw", rows, maps, columns)
+
+
+@functools.lru_cache(maxsize=64)
+def _placed(axis_matrix, output: int, valid: int, source: int, device: torch.device, dtype: torch.dtype):
+    """`axis_matrix(output, valid, source)` on `device` in `dtype`, copied there once."""
+    return axis_matrix(output, valid, source).to(device, dtype)
 
 
 @functools.lru_cache(maxsize=32)
