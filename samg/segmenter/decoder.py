@@ -50,10 +50,8 @@ class PromptDecoder:
         box_coords = None
         if boxes is not None:
             box_coords = self.to_prompt_frame(boxes.view(-1, 2, 2), image_size).view(-1, 4).to(device)
-        sparse, dense = self.prompt_encoder(
-            points=(coords, labels.to(device)),
-            boxes=box_coords,
-            masks=None if mask_input is None else mask_input.to(device),
+        sparse, dense = _encode_prompts(
+            self.prompt_encoder, coords, labels.to(device), box_coords, None if mask_input is None else mask_input.to(device)
         )
         masks, scores = _predict_masks_per_image(
             self.mask_decoder, embeddings, self.prompt_encoder.get_dense_pe(), sparse, dense.to(embeddings.dtype)
@@ -106,6 +104,34 @@ def bilinear_matrix(output: int, source: int) -> torch.Tensor:
     from `source` to `output` samples along one axis, as a matrix."""
     identity = torch.eye(source, dtype=torch.float64)[None, None]
     return F.interpolate(identity, (output, source), mode="bilinear", align_corners=False)[0, 0]
+
+
+def _encode_prompts(
+    encoder: nn.Module,
+    coords: torch.Tensor,
+    labels: torch.Tensor,
+    boxes: torch.Tensor | None,
+    masks: torch.Tensor | None,
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """`PromptEncoder.forward` with its point embedding written as `torch.where`: the stock
+    `embedding[labels == k] += w` indexes by a boolean mask, which on a GPU waits for the
+    device to count the mask; `where` gives the same values without waiting."""
+    batch = coords.shape[0]
+    points = coords + 0.5  # the centre of the pixel, as the stock encoder
+    if boxes is None:  # the stock padding point, label -1
+        points = torch.cat([points, torch.zeros_like(points[:, :1])], dim=1)
+        labels = torch.cat([labels, torch.full_like(labels[:, :1], -1)], dim=1)
+    embedding = encoder.pe_layer.forward_with_coords(points, encoder.input_image_size)
+    embedding = torch.where((labels == -1)[..., None], encoder.not_a_point_embed.weight, embedding)
+    for label in (0, 1):
+        embedding = torch.where(
+            (labels == label)[..., None], embedding + encoder.point_embeddings[label].weight, embedding
+        )
+    sparse = embedding if boxes is None else torch.cat([embedding, encoder._embed_boxes(boxes)], dim=1)
+    if masks is not None:
+        return sparse, encoder._embed_masks(masks)
+    size = encoder.image_embedding_size
+    return sparse, encoder.no_mask_embed.weight.reshape(1, -1, 1, 1).expand(batch, -1, size[0], size[1])
 
 
 def _predict_masks_per_image(
