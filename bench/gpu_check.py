@@ -2,7 +2,7 @@
 
     python bench/gpu_check.py [--out gpu_check.md] [--dry-run]
 
-Pure-GPU figures first (nothing rendered): full-size SAM-G with seeded random weights
+Pure-GPU figures first: full-size SAM-G with seeded random weights
 (its cost does not depend on the values; no PerSAM-F fitting) on 84x84 frames at batch 1, 16
 and 64 in fp32 and bf16, the bf16 masks' IoU against the fp32 ones (256 rendered door frames,
 the same weights); the distilled student's default architecture (untrained); one BC
