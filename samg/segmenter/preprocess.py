@@ -22,8 +22,8 @@ PRECISION_BITS = 22  # Pillow's `PRECISION_BITS` for 8-bit images (32 - 8 - 2)
 
 def as_pixels(frames: np.ndarray | torch.Tensor, device: torch.device) -> torch.Tensor:
     """(B, H, W, 3) uint8 frames as a uint8 tensor on `device`: one copy, none if already there."""
-    if isinstance(frames, np.ndarray):
-        frames = torch.from_numpy(np.ascontiguousarray(frames))
+    if isinstance(frames, np.ndarray):  # copied here only if read-only or strided
+        frames = torch.from_numpy(np.require(frames, requirements=("C_CONTIGUOUS", "WRITEABLE")))
     return frames.to(device, non_blocking=True)
 
 
