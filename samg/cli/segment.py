@@ -55,6 +55,9 @@ def segment_command(
     workers: int | None = typer.Option(None, min=1, help="Local workers (default: 1 for samg, else the cores)."),
     device: str = typer.Option("auto", help=DEVICE_HELP),
     dtype: str = typer.Option("fp32", help="fp32, bf16 or fp16 for the encoders."),
+    compile: bool = typer.Option(
+        False, "--compile", help="Encoders through torch.compile (static batch shapes; recorded with the masks)."
+    ),
     episodes: str | None = typer.Option(None, help="START:STOP episode range (default: all)."),
     name: str | None = typer.Option(None, help="Name of the mask set (default: the segmenter kind)."),
     overwrite: bool = typer.Option(False, "--overwrite", help="Replace masks of this name made another way."),
@@ -100,6 +103,7 @@ def segment_command(
         random_weights=random_weights,
         tiny=tiny,
         batch_size=batch_size,
+        compile=compile,
     )
     config = SegmentConfig(
         store=store,

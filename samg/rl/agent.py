@@ -105,6 +105,7 @@ class DrQV2Agent:
         for module in (self.encoder, self.actor, self.critic):
             module.apply(weight_init)
         self.critic_target.load_state_dict(self.critic.state_dict())
+        self._staging: dict[str, torch.Tensor] = {}  # page-locked replay samples (GPU only)
         self.optimizers = {
             name: torch.optim.Adam(module.parameters(), lr=config.lr)
             for name, module in (("encoder", self.encoder), ("actor", self.actor), ("critic", self.critic))
@@ -125,10 +126,25 @@ class DrQV2Agent:
         action = noisy(mean, self.config.std(step)) if explore else mean
         return action.cpu().numpy().astype(np.float32)
 
+    def to_device(self, batch: dict[str, np.ndarray]) -> dict[str, torch.Tensor]:
+        """A replay sample on the agent's device. On a GPU through page-locked staging
+        buffers (one per array, reused), so the copies run asynchronously; `update`'s one
+        wait at its end guarantees the last copies are done before a buffer is refilled."""
+        if self.device.type != "cuda":
+            return {key: torch.as_tensor(value, device=self.device) for key, value in batch.items()}
+        staging, tensors = self._staging, {}
+        for key, value in batch.items():
+            source = torch.from_numpy(np.ascontiguousarray(value))
+            if key not in staging or staging[key].shape != source.shape or staging[key].dtype != source.dtype:
+                staging[key] = torch.empty(source.shape, dtype=source.dtype).pin_memory()
+            tensors[key] = staging[key].copy_(source).to(self.device, non_blocking=True)
+        return tensors
+
     def update(self, batch: dict[str, np.ndarray], step: int) -> dict[str, float]:
-        tensors = {key: torch.as_tensor(value, device=self.device) for key, value in batch.items()}
-        obs = random_shift(tensors["obs"].float(), self.config.shift_pad)
-        next_obs = random_shift(tensors["next_obs"].float(), self.config.shift_pad)
+        """One critic and one actor step; waits for the device once (its metrics)."""
+        tensors = self.to_device(batch)
+        frames = torch.cat([tensors["obs"], tensors["next_obs"]]).float()  # one augmentation call for both
+        obs, next_obs = random_shift(frames, self.config.shift_pad).chunk(2)
         features = self.encoder(obs)
         with torch.no_grad():
             next_features = self.encoder(next_obs)
@@ -137,9 +153,9 @@ class DrQV2Agent:
         with torch.no_grad():
             for target, source in zip(self.critic_target.parameters(), self.critic.parameters(), strict=True):
                 target.lerp_(source, self.config.tau)
-        return metrics
+        return dict(zip(metrics, torch.stack(list(metrics.values())).tolist(), strict=True))
 
-    def _update_critic(self, features, tensors, next_features, step) -> dict[str, float]:
+    def _update_critic(self, features, tensors, next_features, step) -> dict[str, torch.Tensor]:
         std = self.config.std(step)
         with torch.no_grad():
             next_action = noisy(self.actor(next_features), std, self.config.std_clip)
@@ -152,9 +168,9 @@ class DrQV2Agent:
         loss.backward()
         for name in ("encoder", "critic"):
             self.optimizers[name].step()
-        return {"critic_loss": loss.item(), "q": q1.mean().item()}
+        return {"critic_loss": loss.detach(), "q": q1.mean().detach()}
 
-    def _update_actor(self, features, step) -> dict[str, float]:
+    def _update_actor(self, features, step) -> dict[str, torch.Tensor]:
         pre_tanh = self.actor.pre_tanh(features)
         action = noisy(torch.tanh(pre_tanh), self.config.std(step), self.config.std_clip)
         loss = -torch.min(*self.critic(features, action)).mean()
@@ -164,7 +180,7 @@ class DrQV2Agent:
         self.optimizers["actor"].zero_grad(set_to_none=True)
         loss.backward()
         self.optimizers["actor"].step()
-        return {"actor_loss": loss.item()}
+        return {"actor_loss": loss.detach()}
 
     # ---- checkpoints -----------------------------------------------------------------------
 

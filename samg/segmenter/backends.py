@@ -17,19 +17,28 @@ from torch import nn
 from samg.errors import UnknownNameError
 from samg.segmenter.decoder import PromptDecoder
 from samg.segmenter.features import GRID
+from samg.segmenter.preprocess import SamPreprocess, as_pixels
 
 IMAGENET_MEAN = (0.485, 0.456, 0.406)
 IMAGENET_STD = (0.229, 0.224, 0.225)
+SAM_PIXEL_MEAN = (123.675, 116.28, 103.53)
+SAM_PIXEL_STD = (58.395, 57.12, 57.375)
 DINO_INPUT = 448  # 32 x 32 patches of 14 px
 HUB_INTERPOLATE_OFFSET = 0.1  # torch-hub DINOv2's `interpolate_offset`
 
 
 class _Encoder:
-    """A model that encodes frames on a device, its heavy part under autocast in `dtype`."""
+    """A model that encodes frames on a device, its heavy part (`network`) under autocast in
+    `dtype`; `compile()` puts that part through torch.compile for static batch shapes."""
 
-    def __init__(self, name: str, model: nn.Module):
+    def __init__(self, name: str, model: nn.Module, network: Callable):
         self.name, self.model = name, model.eval()
+        self.network = network
         self.dtype = torch.float32
+
+    def compile(self) -> None:
+        """Compiled once per batch shape (`dynamic=False`): callers pad the last batch."""
+        self.network = torch.compile(self.network, dynamic=False)
 
     def to(self, device: str, dtype: torch.dtype = torch.float32):
         self.model.to(device)
@@ -49,36 +58,43 @@ class SamBackend(_Encoder):
     per-image predictor (used by the reference implementation). Only the image encoder
     runs under autocast: SAM computes its prompt encodings in float32."""
 
-    def __init__(self, name: str, model: nn.Module, predictor_class: Callable, transform: Callable):
-        super().__init__(name, model)
+    def __init__(self, name: str, model: nn.Module, predictor_class: Callable, preprocess: SamPreprocess):
+        super().__init__(name, model, model.image_encoder)
         self.decoder = PromptDecoder(model.prompt_encoder, model.mask_decoder)
         self._predictor_class = predictor_class
-        self._transform = transform  # uint8 (H, W, 3) -> normalised, padded (3, S, S) tensor
+        self.preprocess = preprocess  # the predictor's own transform, batched on the frames' device
 
     def predictor(self):
         return self._predictor_class(self.model)
 
     @torch.inference_mode()
-    def encode(self, frames: np.ndarray) -> torch.Tensor:
+    def encode(self, frames: np.ndarray | torch.Tensor) -> torch.Tensor:
         """(B, H, W, 3) uint8 -> (B, 256, 64, 64) float32, preprocessed as the predictor does."""
-        batch = torch.stack([self._transform(frame) for frame in frames]).to(self.device)
+        return self.embed(self.preprocess(as_pixels(frames, self.device)))
+
+    @torch.inference_mode()
+    def embed(self, batch: torch.Tensor) -> torch.Tensor:
+        """(B, 3, S, S) preprocessed -> (B, 256, 64, 64) float32: the image encoder alone."""
         with self._autocast():
-            return self.model.image_encoder(batch).float()
+            return self.network(batch).float()
 
 
 class DinoEncoder(_Encoder):
     """DINOv2 patch features (after the final norm) on a 64 x 64 grid."""
 
+    def __init__(self, name: str, model: nn.Module):
+        super().__init__(name, model, lambda pixels: model(pixel_values=pixels).last_hidden_state)
+
     @torch.inference_mode()
-    def encode(self, frames: np.ndarray) -> torch.Tensor:
+    def encode(self, frames: np.ndarray | torch.Tensor) -> torch.Tensor:
         """(B, H, W, 3) uint8 -> (B, C, 64, 64) float32."""
         device = self.device
-        images = torch.tensor(frames, device=device).permute(0, 3, 1, 2).float() / 255.0
+        images = as_pixels(frames, device).permute(0, 3, 1, 2).float() / 255.0
         images = F.interpolate(images, size=(DINO_INPUT, DINO_INPUT), mode="bilinear", align_corners=False)
         mean = torch.tensor(IMAGENET_MEAN, device=device).view(1, 3, 1, 1)
         std = torch.tensor(IMAGENET_STD, device=device).view(1, 3, 1, 1)
         with self._autocast():
-            tokens = self.model(pixel_values=(images - mean) / std).last_hidden_state[:, 1:].float()
+            tokens = self.network((images - mean) / std)[:, 1:].float()
         side = DINO_INPUT // 14
         grid = tokens.reshape(len(frames), side, side, -1).permute(0, 3, 1, 2)
         return F.interpolate(grid, size=(GRID, GRID), mode="bilinear", align_corners=False)
@@ -114,13 +130,13 @@ def _efficientvit(name: str, tiny: bool) -> SamBackend:
     )
     model = build_efficientvit_sam(EfficientViTSamImageEncoder(backbone, neck), 512)
     set_norm_eps(model, 1e-6)  # as the official model zoo does
-    return SamBackend(name, model, EfficientViTSamPredictor, model.transform)
+    preprocess = SamPreprocess(model.image_size[1], SAM_PIXEL_MEAN, SAM_PIXEL_STD, unit_scale=True)
+    return SamBackend(name, model, EfficientViTSamPredictor, preprocess)
 
 
 def _segment_anything(name: str, tiny: bool) -> SamBackend:
     from segment_anything import SamPredictor
     from segment_anything.modeling import ImageEncoderViT, MaskDecoder, PromptEncoder, Sam, TwoWayTransformer
-    from segment_anything.utils.transforms import ResizeLongestSide
 
     embed_dim, depth, heads, global_attn = (32, 2, 2, [1]) if tiny else (768, 12, 12, [2, 5, 8, 11])
     encoder = ImageEncoderViT(
@@ -149,17 +165,11 @@ def _segment_anything(name: str, tiny: bool) -> SamBackend:
             iou_head_depth=3,
             iou_head_hidden_dim=256,
         ),
-        pixel_mean=[123.675, 116.28, 103.53],
-        pixel_std=[58.395, 57.12, 57.375],
+        pixel_mean=list(SAM_PIXEL_MEAN),
+        pixel_std=list(SAM_PIXEL_STD),
     )
-    resize = ResizeLongestSide(1024)
-
-    def transform(frame: np.ndarray) -> torch.Tensor:
-        resized = torch.as_tensor(resize.apply_image(frame), device=model.pixel_mean.device)
-        resized = resized.permute(2, 0, 1).contiguous()
-        return model.preprocess(resized[None].float())[0]
-
-    return SamBackend(name, model, SamPredictor, transform)
+    preprocess = SamPreprocess(encoder.img_size, SAM_PIXEL_MEAN, SAM_PIXEL_STD, unit_scale=False)
+    return SamBackend(name, model, SamPredictor, preprocess)
 
 
 # ---- DINOv2 ----------------------------------------------------------------------------------
@@ -176,6 +186,7 @@ def _dinov2(name: str, tiny: bool) -> DinoEncoder:
         image_size=518,
         patch_size=14,
         layer_norm_eps=1e-6,
+        attn_implementation="sdpa",  # fused attention (torch's scaled_dot_product_attention)
     )
     model = Dinov2Model(config)
     model.embeddings.interpolate_pos_encoding = MethodType(_hub_position_embeddings, model.embeddings)

@@ -31,3 +31,11 @@ def apply_masks(frames: np.ndarray, masks: np.ndarray) -> np.ndarray:
 def check_frames(frames: np.ndarray) -> None:
     if frames.ndim != 4 or frames.shape[-1] != 3 or frames.dtype != np.uint8:
         raise ValueError(f"frames must be (B, H, W, 3) uint8, got {frames.shape} {frames.dtype}")
+
+
+def frame_iou(first: np.ndarray, second: np.ndarray) -> np.ndarray:
+    """(B, H, W) bool, (B, H, W) bool -> (B,) IoU of each frame's two masks (1 where both are
+    empty): how far two ways of segmenting the same frames agree (e.g. bf16 against fp32)."""
+    union = (first | second).sum(axis=(1, 2))
+    overlap = (first & second).sum(axis=(1, 2))
+    return np.where(union > 0, overlap / np.maximum(union, 1), 1.0)

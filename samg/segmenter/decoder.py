@@ -30,8 +30,8 @@ class PromptDecoder:
         """(..., 2) pixel (x, y) -> the same points in the 1024 prompt frame."""
         height, width = image_size
         new_height, new_width = preprocess_shape(height, width)
-        scale = torch.tensor([new_width / width, new_height / height], dtype=torch.float32)
-        return coords.to(torch.float32) * scale
+        coords = coords.to(torch.float32)  # python scales: no host-to-device copy
+        return torch.stack([coords[..., 0] * (new_width / width), coords[..., 1] * (new_height / height)], dim=-1)
 
     def decode(
         self,
@@ -50,10 +50,8 @@ class PromptDecoder:
         box_coords = None
         if boxes is not None:
             box_coords = self.to_prompt_frame(boxes.view(-1, 2, 2), image_size).view(-1, 4).to(device)
-        sparse, dense = self.prompt_encoder(
-            points=(coords, labels.to(device)),
-            boxes=box_coords,
-            masks=None if mask_input is None else mask_input.to(device),
+        sparse, dense = _encode_prompts(
+            self.prompt_encoder, coords, labels.to(device), box_coords, None if mask_input is None else mask_input.to(device)
         )
         masks, scores = _predict_masks_per_image(
             self.mask_decoder, embeddings, self.prompt_encoder.get_dense_pe(), sparse, dense.to(embeddings.dtype)
@@ -79,9 +77,15 @@ def resample_per_axis(maps: torch.Tensor, image_size: tuple[int, int], axis_matr
     height, width = image_size
     input_height, input_width = preprocess_shape(height, width)
     source = maps.shape[-1]
-    rows = axis_matrix(height, input_height, source).to(maps)
-    columns = axis_matrix(width, input_width, source).to(maps)
+    rows = _placed(axis_matrix, height, input_height, source, maps.device, maps.dtype)
+    columns = _placed(axis_matrix, width, input_width, source, maps.device, maps.dtype)
     return torch.einsum("hy,bkyx,wx->bkhw", rows, maps, columns)
+
+
+@functools.lru_cache(maxsize=64)
+def _placed(axis_matrix, output: int, valid: int, source: int, device: torch.device, dtype: torch.dtype):
+    """`axis_matrix(output, valid, source)` on `device` in `dtype`, copied there once."""
+    return axis_matrix(output, valid, source).to(device, dtype)
 
 
 @functools.lru_cache(maxsize=32)
@@ -100,6 +104,34 @@ def bilinear_matrix(output: int, source: int) -> torch.Tensor:
     from `source` to `output` samples along one axis, as a matrix."""
     identity = torch.eye(source, dtype=torch.float64)[None, None]
     return F.interpolate(identity, (output, source), mode="bilinear", align_corners=False)[0, 0]
+
+
+def _encode_prompts(
+    encoder: nn.Module,
+    coords: torch.Tensor,
+    labels: torch.Tensor,
+    boxes: torch.Tensor | None,
+    masks: torch.Tensor | None,
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """`PromptEncoder.forward` with its point embedding written as `torch.where`: the stock
+    `embedding[labels == k] += w` indexes by a boolean mask, which on a GPU waits for the
+    device to count the mask; `where` gives the same values without waiting."""
+    batch = coords.shape[0]
+    points = coords + 0.5  # the centre of the pixel, as the stock encoder
+    if boxes is None:  # the stock padding point, label -1
+        points = torch.cat([points, torch.zeros_like(points[:, :1])], dim=1)
+        labels = torch.cat([labels, torch.full_like(labels[:, :1], -1)], dim=1)
+    embedding = encoder.pe_layer.forward_with_coords(points, encoder.input_image_size)
+    embedding = torch.where((labels == -1)[..., None], encoder.not_a_point_embed.weight, embedding)
+    for label in (0, 1):
+        embedding = torch.where(
+            (labels == label)[..., None], embedding + encoder.point_embeddings[label].weight, embedding
+        )
+    sparse = embedding if boxes is None else torch.cat([embedding, encoder._embed_boxes(boxes)], dim=1)
+    if masks is not None:
+        return sparse, encoder._embed_masks(masks)
+    size = encoder.image_embedding_size
+    return sparse, encoder.no_mask_embed.weight.reshape(1, -1, 1, 1).expand(batch, -1, size[0], size[1])
 
 
 def _predict_masks_per_image(

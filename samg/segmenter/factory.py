@@ -33,6 +33,7 @@ class SegmenterConfig:
     random_weights: bool = False  # seeded random weights, no checkpoint: for timing only
     tiny: bool = False  # tiny architectures of the same families: for tests and smoke runs
     batch_size: int | None = None  # frames per encoder/decoder pass (default: 1 on CPU, 64 on GPU)
+    compile: bool = False  # the encoders through torch.compile, every pass padded to batch_size
     student: Path | None = None  # kind student: the file from `samg distill`
     student_sha256: str | None = None  # kind student rebuilt from a description: the file must match
 
@@ -50,6 +51,8 @@ class SegmenterConfig:
                 "random_weights": self.random_weights,
                 "tiny": self.tiny,
             }
+            if self.compile:  # recorded only when on: sets made before the switch resume as they were
+                about["compile"] = True
         if self.kind == "student":
             from samg.segmenter.student import describe_student
 
@@ -75,6 +78,7 @@ class SegmenterConfig:
             dtype=described["dtype"],
             random_weights=described["random_weights"],
             tiny=described["tiny"],
+            compile=described.get("compile", False),
             **where,
         )
 
@@ -96,7 +100,9 @@ def _samg(task: str, config: SegmenterConfig) -> SamgSegmenter:
     sam = backend(config.sam, config.sam_weights)
     dino = backend(config.dino, config.dino_weights) if config.options.use_dino else None
     prompt = task_prompt(task, config)
-    segmenter = SamgSegmenter(prompt, sam, dino, DEFAULT_MASK_WEIGHTS, config.options, chunk=config.batch_size)
+    segmenter = SamgSegmenter(
+        prompt, sam, dino, DEFAULT_MASK_WEIGHTS, config.options, chunk=config.batch_size, compile=config.compile
+    )
     if config.adapt:
         weights = adapted_mask_weights(segmenter, persam_cache_dir(task, prompt.source, config.prompts_root))
         segmenter.mask_weights = torch.tensor(weights, dtype=torch.float32)

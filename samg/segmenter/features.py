@@ -84,14 +84,16 @@ def negative_points(score: torch.Tensor, boxes: torch.Tensor | None = None) -> t
     """(B, H, W) map, (B, 4) xyxy boxes -> (B, 2) integer (x, y) of the minimum, searched as
     the official `negative_point_selection` slices: rows y0..y1-1, columns x0..x1-1 (the
     box's last row and column are left out). No box: the frame minus its last row and
-    column. A box one pixel thin leaves nothing to search: (0, 0), as the official code."""
+    column. A box one pixel thin leaves nothing to search: (0, 0), as the official code.
+    Computed on the map's device, without waiting for it."""
     batch, height, width = score.shape
+    ys = torch.arange(height, device=score.device).view(1, height, 1)
+    xs = torch.arange(width, device=score.device).view(1, 1, width)
     if boxes is None:
-        boxes = torch.tensor([0, 0, width - 1, height - 1]).expand(batch, 4)
-    ys = torch.arange(height).view(1, height, 1)
-    xs = torch.arange(width).view(1, 1, width)
-    x0, y0, x1, y1 = (boxes[:, i].view(batch, 1, 1) for i in range(4))
-    outside = (xs < x0) | (xs >= x1) | (ys < y0) | (ys >= y1)
+        outside = ((xs >= width - 1) | (ys >= height - 1)).expand(batch, height, width)
+    else:
+        x0, y0, x1, y1 = (boxes[:, i].view(batch, 1, 1) for i in range(4))
+        outside = (xs < x0) | (xs >= x1) | (ys < y0) | (ys >= y1)
     index = score.masked_fill(outside, float("inf")).flatten(1).argmin(dim=1)
     points = torch.stack([index % width, index // width], dim=-1)
     empty = outside.flatten(1).all(dim=1)
@@ -99,15 +101,15 @@ def negative_points(score: torch.Tensor, boxes: torch.Tensor | None = None) -> t
 
 
 def mask_boxes(masks: torch.Tensor) -> torch.Tensor:
-    """(B, H, W) bool -> (B, 4) inclusive xyxy boxes. An empty mask gives the fallback of the
-    official `adroit` code, `[1, 1, W, H]` (`make_env_RRL_sam.py`: 1176, 1200)."""
+    """(B, H, W) bool -> (B, 4) inclusive xyxy boxes, on the masks' device without waiting
+    for them. An empty mask gives the fallback of the official `adroit` code, `[1, 1, W, H]`
+    (`make_env_RRL_sam.py`: 1176, 1200)."""
     batch, height, width = masks.shape
-    rows, columns = masks.any(dim=2), masks.any(dim=1)
-    boxes = torch.empty(batch, 4, dtype=torch.long)
-    for i in range(batch):
-        ys, xs = torch.nonzero(rows[i]).flatten(), torch.nonzero(columns[i]).flatten()
-        if len(ys) == 0:
-            boxes[i] = torch.tensor([1, 1, width, height])
-        else:
-            boxes[i] = torch.stack([xs[0], ys[0], xs[-1], ys[-1]])
-    return boxes
+    rows, columns = masks.any(dim=2).to(torch.uint8), masks.any(dim=1).to(torch.uint8)
+    # argmax gives the first maximum: the first row (column) the mask touches
+    x0, y0 = columns.argmax(dim=1), rows.argmax(dim=1)
+    x1, y1 = width - 1 - columns.flip(1).argmax(dim=1), height - 1 - rows.flip(1).argmax(dim=1)
+    boxes = torch.stack([x0, y0, x1, y1], dim=1)
+    fallback = torch.stack([torch.ones_like(x0), torch.ones_like(y0), torch.full_like(x1, width),
+                            torch.full_like(y1, height)], dim=1)  # fmt: skip
+    return torch.where(rows.any(dim=1, keepdim=True).bool(), boxes, fallback)

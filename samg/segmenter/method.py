@@ -37,6 +37,7 @@ from samg.segmenter.features import (
     upsample_maps,
 )
 from samg.segmenter.official_prompt import REGION_RULES, thresholded_regions
+from samg.segmenter.preprocess import as_pixels
 from samg.segmenter.prompts import Prompt
 
 DEFAULT_MASK_WEIGHTS = (1 / 3, 1 / 3, 1 / 3)  # PerSAM's start, in decoder output order
@@ -66,9 +67,9 @@ class SamgOptions:
 
 
 def sam_transform(sam: SamBackend):
-    """The backend's own per-image transform (resize, normalise, pad) over a batch of
-    (H, W, 3) uint8 images: what the official code applies to its masked images."""
-    return lambda images: torch.stack([sam._transform(image) for image in images])
+    """The backend's own transform (resize, normalise, pad) over a batch of (H, W, 3) uint8
+    images: what the official code applies to its masked images."""
+    return lambda images: sam.preprocess(as_pixels(images, sam.device))
 
 
 @dataclass(frozen=True)
@@ -140,15 +141,15 @@ class FramePrompts:
         maps = similarity_maps(points.sam.to(sam_features), sam_features)
         if points.dino is not None and dino_features is not None:
             maps = (maps + similarity_maps(points.dino.to(dino_features), dino_features)) / 2
-        maps = upsample_maps(maps.float().cpu(), size)
+        maps = upsample_maps(maps.float(), size)
         negative_map = maps[:, : points.n_negative].amax(dim=1)
         return cls(maps, negative_map, argmax_points(maps), negative_points(negative_map))
 
     def round_one(self) -> tuple[torch.Tensor, torch.Tensor]:
         """Round-1 points (B, P + 1, 2) and labels (B, P + 1): every positive, then the negative."""
-        batch, count = self.positives.shape[:2]
         points = torch.cat([self.positives, self.negative[:, None]], dim=1)
-        labels = torch.cat([torch.ones(batch, count, dtype=torch.long), torch.zeros(batch, 1, dtype=torch.long)], 1)
+        labels = torch.ones(points.shape[:2], dtype=torch.long, device=points.device)
+        labels[:, -1] = 0
         return points, labels
 
 
@@ -167,12 +168,16 @@ class SamgSegmenter:
         mask_weights: tuple[float, float, float] = DEFAULT_MASK_WEIGHTS,
         options: SamgOptions = SamgOptions(),
         chunk: int | None = None,
+        compile: bool = False,
     ):
         """`chunk`: frames per pass through encoders and decoder rounds. Default: one on a
         CPU (measured on 2 cores: 8 frames at once cost 1.3x per frame in the encoders and
-        1.7x in the decoder), 64 on a GPU."""
+        1.7x in the decoder), 64 on a GPU. `compile`: the encoders through torch.compile
+        (after the reference is encoded), every pass padded to `chunk` frames so that one
+        shape is compiled."""
         self.prompt, self.sam, self.options = prompt, sam, options
         self.chunk = chunk
+        self.compiled = compile
         self.dino = dino if options.use_dino else None
         self.mask_weights = torch.tensor(mask_weights, dtype=torch.float32)
         image = prompt.image[None]  # the reference is encoded once, here (PerSAM-F reuses it)
@@ -180,6 +185,10 @@ class SamgSegmenter:
         self.reference_dino = self.dino.encode(image) if self.dino is not None else None
         dino_grid = None if self.reference_dino is None else self.reference_dino[0]
         self.points = point_features(prompt, self.reference_sam[0], dino_grid, options, sam_transform(sam))
+        if compile:
+            for encoder in (sam, self.dino):
+                if encoder is not None:
+                    encoder.compile()
 
     def describe(self) -> dict:
         return {
@@ -193,21 +202,35 @@ class SamgSegmenter:
     def segment(self, frames: np.ndarray, ground_truth: np.ndarray | None = None) -> Segmentation:
         check_frames(frames)
         chunk = self.chunk or (1 if self.sam.device.type == "cpu" else 64)
-        parts = [self._segment_chunk(frames[at : at + chunk]) for at in range(0, len(frames), chunk)]
+        parts = [self._segment_padded(frames[at : at + chunk], chunk) for at in range(0, len(frames), chunk)]
         return Segmentation(
             masks=np.concatenate([part.masks for part in parts]),
             diagnostics=[d for part in parts for d in part.diagnostics],
         )
 
+    def _segment_padded(self, frames: np.ndarray, chunk: int) -> Segmentation:
+        """Compiled encoders see `chunk` frames every time: a short last batch is padded
+        with copies of its last frame, whose masks are dropped."""
+        count = len(frames)
+        if not self.compiled or count == chunk:
+            return self._segment_chunk(frames)
+        padded = self._segment_chunk(np.concatenate([frames, np.repeat(frames[-1:], chunk - count, axis=0)]))
+        return Segmentation(masks=padded.masks[:count], diagnostics=padded.diagnostics[:count])
+
     @torch.inference_mode()
     def _segment_chunk(self, frames: np.ndarray) -> Segmentation:
+        """Frames go to the device once, as uint8; everything after stays there until the
+        answer (masks, prompts, boxes, scores) comes back in one copy per array."""
         size = frames.shape[1:3]
         started = time.perf_counter()
-        sam_features = self.sam.encode(frames)
-        dino_features = self.dino.encode(frames) if self.dino is not None else None
+        pixels = as_pixels(frames, self.sam.device)
+        sam_features = self.sam.encode(pixels)
+        dino_features = self.dino.encode(pixels) if self.dino is not None else None
+        _wait(sam_features.device)  # only so that encode_s / decode_s mean what they say
         encoded = time.perf_counter()
         prompts = FramePrompts.from_features(self.points, sam_features, dino_features, size)
         masks, rounds = self._decode(sam_features, prompts, size)
+        masks, rounds = masks.cpu(), {key: value.cpu() for key, value in rounds.items()}
         finished = time.perf_counter()
         per_frame = {"encode_s": (encoded - started) / len(frames), "decode_s": (finished - encoded) / len(frames)}
         diagnostics = [
@@ -223,27 +246,55 @@ class SamgSegmenter:
         return Segmentation(masks=masks.numpy(), diagnostics=diagnostics)
 
     def _decode(self, embeddings: torch.Tensor, prompts: FramePrompts, size) -> tuple[torch.Tensor, dict]:
+        """The three rounds, every step on the embeddings' device: nothing here waits for it."""
+        state = self.first_round(embeddings, prompts, size)
+        if self.options.refine:
+            for round_ in (2, 3):
+                state = self.refine_round(round_, embeddings, prompts, size, state)
+        return state.mask, {"points": state.points, "labels": state.labels, "box": state.box, "score": state.score}
+
+    def first_round(self, embeddings: torch.Tensor, prompts: FramePrompts, size) -> "RoundState":
+        """Points only; the 3 mask logits combined with the mask weights."""
         decoder = self.sam.decoder
-        batch = embeddings.shape[0]
+        weights = self.mask_weights.to(embeddings.device, non_blocking=True)
         points, labels = prompts.round_one()
         low, scores = decoder.decode(embeddings, points, labels, size)
-        combined = torch.einsum("k,bkyx->byx", self.mask_weights.to(low), low)[:, None]
-        mask = decoder.to_image(combined, size)[:, 0].cpu() > 0
-        score = (scores * self.mask_weights.to(scores)).sum(dim=1).cpu()
-        box = mask_boxes(mask)
-        if self.options.refine:
-            mask_input = combined
-            for round_ in (2, 3):
-                if round_ == 3 and self.options.round3_negative == "global":
-                    negative = prompts.negative
-                else:
-                    negative = negative_points(prompts.negative_map, box)
-                points = torch.cat([points, negative[:, None]], dim=1)
-                labels = torch.cat([labels, torch.zeros(batch, 1, dtype=torch.long)], dim=1)
-                low, scores = decoder.decode(embeddings, points, labels, size, boxes=box, mask_input=mask_input)
-                best = scores.argmax(dim=1)
-                mask_input = low[torch.arange(batch), best][:, None]
-                score = scores[torch.arange(batch), best].cpu()
-                mask = decoder.to_image(mask_input, size)[:, 0].cpu() > 0
-                box = mask_boxes(mask)
-        return mask, {"points": points, "labels": labels, "box": box, "score": score}
+        combined = torch.einsum("k,bkyx->byx", weights.to(low), low)[:, None]
+        mask = decoder.to_image(combined, size)[:, 0] > 0
+        score = (scores * weights.to(scores)).sum(dim=1)
+        return RoundState(points, labels, combined, mask, mask_boxes(mask), score)
+
+    def refine_round(
+        self, round_: int, embeddings: torch.Tensor, prompts: FramePrompts, size, state: "RoundState"
+    ) -> "RoundState":
+        """Round 2 or 3: one more negative, the box and the mask logits of the round before."""
+        decoder = self.sam.decoder
+        if round_ == 3 and self.options.round3_negative == "global":
+            negative = prompts.negative
+        else:
+            negative = negative_points(prompts.negative_map, state.box)
+        points = torch.cat([state.points, negative[:, None]], dim=1)
+        labels = torch.cat([state.labels, torch.zeros_like(state.labels[:, :1])], dim=1)
+        low, scores = decoder.decode(embeddings, points, labels, size, boxes=state.box, mask_input=state.mask_input)
+        best = scores.argmax(dim=1)
+        frame = torch.arange(len(best), device=best.device)
+        mask_input = low[frame, best][:, None]
+        mask = decoder.to_image(mask_input, size)[:, 0] > 0
+        return RoundState(points, labels, mask_input, mask, mask_boxes(mask), scores[frame, best])
+
+
+@dataclass(frozen=True)
+class RoundState:
+    """What a decoder round leaves for the next, per frame, on the device."""
+
+    points: torch.Tensor  # (B, N, 2) pixel (x, y) so far
+    labels: torch.Tensor  # (B, N) 1 positive, 0 negative
+    mask_input: torch.Tensor  # (B, 1, 256, 256) low-resolution logits
+    mask: torch.Tensor  # (B, H, W) bool
+    box: torch.Tensor  # (B, 4) inclusive xyxy of `mask`
+    score: torch.Tensor  # (B,) the decoder's predicted IoU of `mask`
+
+
+def _wait(device: torch.device) -> None:
+    if device.type == "cuda":
+        torch.cuda.synchronize(device)

@@ -83,3 +83,20 @@ def test_segment_records_the_prompt_and_region_rule_and_refuses_others_on_resume
     assert (described["prompt"], described["regions"]) == ("auto", "official")
     refused = runner.invoke(app, ["segment", *common, "--regions", "jpeg"])
     assert refused.exit_code == 2 and "unknown region rule 'jpeg'" in refused.output
+
+
+def test_segment_records_dtype_and_compile_and_refuses_others_on_resume(tmp_path, monkeypatch):
+    import torch
+
+    compiled = []  # torch.compile stands in as the identity here: inductor is minutes on a CPU
+    monkeypatch.setattr(torch, "compile", lambda network, **options: compiled.append(options) or network)
+    store = synthetic_store(tmp_path / "door.zarr", episodes=1)
+    common = [str(store.path), "--tiny", "--random-weights", "--no-adapt", "--settings", "train"]
+    described = _segment(store, *common, "--compile", "--dtype", "bf16")
+    assert (described["compile"], described["dtype"]) == (True, "bf16")
+    assert compiled == [{"dynamic": False}] * 2  # SAM's encoder and DINOv2, static shapes
+    for other in (["--dtype", "bf16"], ["--compile"]):  # each switch alone differs from what is stored
+        again = runner.invoke(app, ["segment", *common, *other])
+        assert again.exit_code != 0 and "--overwrite" in again.output, again.output
+    described = _segment(store, *common, "--name", "plain")
+    assert "compile" not in described and described["dtype"] == "fp32"

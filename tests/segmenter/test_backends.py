@@ -74,3 +74,17 @@ def test_the_encoder_uses_the_hub_positions():
         torch.testing.assert_close(embeddings(pixels), expected)
         default = tokens + type(embeddings).interpolate_pos_encoding(embeddings, tokens, DINO_INPUT, DINO_INPUT)
         assert not torch.allclose(embeddings(pixels), default)
+
+
+def test_fused_attention_gives_what_the_eager_attention_gives():
+    """DINOv2 runs its attention through torch's scaled_dot_product_attention; the same random
+    weights through transformers' eager attention give the same features within 1e-5."""
+    fused = build_backend("dinov2-vitb14", tiny=True)
+    assert fused.model.config._attn_implementation == "sdpa"
+    eager = build_backend("dinov2-vitb14", tiny=True)
+    eager.model.set_attn_implementation("eager")
+    assert eager.model.config._attn_implementation == "eager"
+    frames = np.random.default_rng(0).integers(0, 256, (2, 84, 84, 3), dtype=np.uint8)
+    features = fused.encode(frames)
+    assert torch.allclose(features, eager.encode(frames), rtol=0, atol=1e-5)
+    assert features.abs().max() > 0.1  # features that mean something

@@ -34,3 +34,21 @@ def test_batched_decode_matches_the_stock_predictor(sam_name):
         np.testing.assert_allclose(low[i].numpy(), np.asarray(low_res), atol=1e-4)
         np.testing.assert_allclose(scores[i].numpy(), np.asarray(iou), atol=1e-5)
         np.testing.assert_allclose(full[i].numpy(), np.asarray(logits), atol=1e-4)  # the 1024 path, exactly
+
+
+@pytest.mark.parametrize("with_box", [False, True])
+def test_prompt_encoding_without_boolean_indexing_equals_the_stock_encoder(with_box):
+    from samg.segmenter.decoder import _encode_prompts
+
+    sam, _ = tiny_backends("efficientvit-l1")
+    encoder = sam.model.prompt_encoder
+    generator = torch.Generator().manual_seed(0)
+    coords = torch.rand(3, 5, 2, generator=generator) * 1024
+    labels = torch.tensor([[1, 0, 1, 1, 0], [1, 1, 1, 1, 0], [0, 0, 1, 0, 1]])
+    boxes = torch.tensor([[5.0, 6, 700, 800], [0, 0, 1023, 1023], [100, 200, 300, 400]]) if with_box else None
+    masks = torch.randn(3, 1, 256, 256, generator=generator) if with_box else None
+    with torch.inference_mode():
+        expected = encoder(points=(coords, labels), boxes=boxes, masks=masks)
+        ours = _encode_prompts(encoder, coords, labels, boxes, masks)
+    assert ours[0].shape == expected[0].shape == (3, 5 + (2 if with_box else 1), 256)
+    assert torch.equal(ours[0], expected[0]) and torch.equal(ours[1], expected[1])

@@ -131,3 +131,20 @@ def test_describe_and_diagnostics(door_frames):
     # door: 2 objects -> 3 type-1 (the whole target, each object) + 6 extra points positive, 1 negative
     assert first["labels"] == [1] * 9 + [0] and len(first["points"]) == 10 and len(first["box"]) == 4
     assert first["encode_s"] > 0 and first["decode_s"] > 0
+
+
+def test_compiled_encoders_see_one_batch_shape_and_give_the_same_masks(door_frames, monkeypatch):
+    sam, dino = tiny_backends("efficientvit-l1")
+    plain = SamgSegmenter(load_prompt("door"), sam, dino, chunk=2).segment(door_frames)
+    shapes = []
+
+    def compile(network, **options):  # torch.compile's stand-in: records what the network is given
+        assert options == {"dynamic": False}
+        return lambda batch: shapes.append(tuple(batch.shape)) or network(batch)
+
+    monkeypatch.setattr(torch, "compile", compile)
+    compiled = SamgSegmenter(load_prompt("door"), sam, dino, chunk=2, compile=True)
+    result = compiled.segment(door_frames)  # 3 frames: one full pass, one padded with a copy of the last
+    assert sorted(set(shapes)) == [(2, 3, 448, 448), (2, 3, 512, 512)] and len(shapes) == 4
+    assert np.array_equal(result.masks, plain.masks) and len(result.diagnostics) == 3
+    assert [d["points"] for d in result.diagnostics] == [d["points"] for d in plain.diagnostics]
