@@ -6,8 +6,9 @@ Work is split in two kinds of jobs that run in worker processes:
    into the episode's own chunks of the store.
 The main process keeps the order: the e-th kept seed becomes episode e, and episodes are
 committed in that order. On dask (`scheduler`) one task per seed does both jobs and returns
-the arrays; the client writes them, so a worker that dies loses only its own episodes. The result depends on the seed alone, not on the number of
-workers or on interruptions: a killed run, resumed, ends with the same bytes.
+the arrays; the client writes them, so a worker that dies loses only its own episodes. The
+result depends on the seed alone, not on the number of workers, on dask or on
+interruptions: a killed run, resumed, ends with the same bytes.
 """
 
 import math

@@ -11,7 +11,7 @@ from samg.il.train import train_bc
 from tests.dask_cluster import LocalDaskCluster
 from tests.pipeline.helpers import synthetic_store
 
-SEEDS = (1_000_000, 1_000_001, 1_000_002)
+SEEDS = (1_000_000, 1_000_001)
 
 
 @pytest.fixture(scope="module")
@@ -33,9 +33,9 @@ def test_two_dask_workers_give_the_local_per_episode(run, tmp_path):
     (tmp_path / "dask").mkdir()
     try:
         cluster.start()
-        remote = _evaluate(run, tmp_path / "remote", envs=2, scheduler=cluster.address)
+        remote = _evaluate(run, tmp_path / "remote", scheduler=cluster.address)  # a task per episode
     finally:
         cluster.stop()
-    assert len(local["per_episode"]) == 3 and remote["per_episode"] == local["per_episode"]
+    assert len(local["per_episode"]) == 2 and remote["per_episode"] == local["per_episode"]
     assert remote["aggregate"] == local["aggregate"]
     assert sorted(p.name for p in (tmp_path / "remote" / "videos").iterdir()) == ["train_seed1000000.mp4"]

@@ -19,8 +19,8 @@ ROOT = Path(__file__).resolve().parents[2]
 
 
 def _train(store: Path, run: Path, *flags: str) -> subprocess.CompletedProcess:
-    command = [sys.executable, "-m", "samg", "bc", "train", "--data", str(store), "--out", str(run), "--accelerator",
-               "cpu", "--devices", "2", "--strategy", "ddp", "--batch-size", "8", "--preset", "default", *flags]  # fmt: skip
+    command = [sys.executable, "-m", "samg.cli", "bc", "train", "--data", str(store), "--out", str(run), "--accelerator",
+               "cpu", "--devices", "2", "--strategy", "ddp", "--batch-size", "8", *flags]  # fmt: skip
     env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(ROOT), os.environ.get("PYTHONPATH", "")]),
            "OMP_NUM_THREADS": "1", "COLUMNS": "200"}  # fmt: skip
     return subprocess.run(command, env=env, cwd=ROOT, capture_output=True, text=True, timeout=900)
