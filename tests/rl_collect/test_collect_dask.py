@@ -5,7 +5,6 @@ is killed halfway."""
 import json
 from pathlib import Path
 
-import numpy as np
 import pytest
 import zarr
 
@@ -91,12 +90,3 @@ def test_a_worker_killed_mid_collection_loses_only_its_episodes(cluster, local_s
     assert store.n_episodes == 4 and store.complete
     assert_same_store(store.path, local_store)
 
-
-def test_the_threads_scheduler_writes_the_local_store_too(local_store, expert, tmp_path):
-    store = collect(_config(tmp_path / "door.zarr", expert, episodes=2, scheduler="threads", workers=2))
-    attrs, arrays = store_contents(store.path)
-    _, expected = store_contents(local_store)
-    assert attrs["episodes_committed"] == 2
-    for key, (values, *_) in arrays.items():
-        if key.startswith(("data/", "images/", "masks/")):
-            assert np.array_equal(values[:400], expected[key][0][:400]), key
