@@ -23,6 +23,9 @@ def collect_command(
     noise: float = typer.Option(
         0.0, min=0.0, help="DART: std of Gaussian noise added to the executed actions ([-1, 1] units); the stored labels stay the expert's clean actions."
     ),
+    scheduler: str | None = typer.Option(
+        None, help="Run the episodes on dask: threads, processes (--workers local workers) or tcp://HOST:PORT of a dask scheduler (docs/cluster.md); default: local processes without dask."
+    ),
     allow_missing_assets: bool = allow_missing_assets_option(),
 ) -> None:
     """Roll out the expert and store every step in every setting (resumable)."""
@@ -44,6 +47,7 @@ def collect_command(
         keep_failures=keep_failures,
         expert_path=expert,
         noise=noise,
+        scheduler=scheduler,
     )
     allow_missing(allow_missing_assets)
     columns = (

@@ -11,6 +11,9 @@ from samg.devices import DEVICE_HELP, resolve_device
 from samg.errors import SamgError, UnknownNameError
 from samg.paths import require_outside_stores
 
+SCHEDULER_HELP = ("Run the episodes on dask: threads, processes (--workers local workers, each stepping --envs) "
+                  "or tcp://HOST:PORT of a dask scheduler (docs/cluster.md); default: local processes without dask.")
+
 bc_app = typer.Typer(help="Behaviour cloning on (masked) demo frames.", no_args_is_help=True)
 
 
@@ -41,6 +44,9 @@ def bc_train(
     out: Path | None = typer.Option(None, help="Run directory (default runs/<task>_<obs>_<segmenter>_s<seed>)."),
     devices: str = typer.Option("auto", help="Lightning devices: auto, 1, 4, ..."),
     accelerator: str = typer.Option("auto", help="Lightning accelerator: auto, cpu, gpu."),
+    strategy: str = typer.Option(
+        "auto", help="Lightning strategy: auto, ddp (a process per device; --batch-size is the global batch) or ddp_spawn."
+    ),
     max_steps: int = typer.Option(-1, help="Stop after this many optimiser steps (-1: epochs decide)."),
     resume: bool = typer.Option(
         False, "--resume", help="Continue the run in --out from its last checkpoint, keeping its metrics and tally."
@@ -49,7 +55,7 @@ def bc_train(
     """Train a BC policy; writes config, checkpoints, metrics and training.json."""
     from samg.il.config import BCConfig
     from samg.il.presets import resolve_config
-    from samg.il.train import last_checkpoint, train_bc
+    from samg.il.train import last_checkpoint, launching_process, train_bc
     from samg.pipeline.store import DemoStore
 
     from samg.paths import only_store
@@ -73,10 +79,12 @@ def bc_train(
         demos=demos,
         devices=devices,
         accelerator=accelerator,
+        strategy=strategy,
         max_steps=max_steps,
     )
     run = train_bc(config, resume=resume, say=lambda line: console.print(line, markup=False))
-    console.print(f"trained {run}: {(run / 'training.json').read_text().strip()}")
+    if launching_process():  # ddp's other ranks run this command too
+        console.print(f"trained {run}: {(run / 'training.json').read_text().strip()}")
 
 
 MAX_SEEDS = 100_000  # per setting; the paper evaluates 100
@@ -124,6 +132,7 @@ def eval_command(
         "runs", "--format", help="compare: runs (a row per run) or paper (Table 3: a row per task and policy, in %)."
     ),
     overwrite: bool = typer.Option(False, "--overwrite", help="Replace an earlier evaluation (or comparison) in --out."),
+    scheduler: str | None = typer.Option(None, help=SCHEDULER_HELP),
     allow_missing_assets: bool = allow_missing_assets_option(),
 ) -> None:
     """Roll a trained policy out live in each setting; `samg eval compare RUN...` tabulates runs."""
@@ -158,6 +167,7 @@ def eval_command(
         videos=videos,
         out=out,
         overwrite=overwrite,
+        scheduler=scheduler,
     )
     columns = (TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(),
                TextColumn("success {task.fields[rate]}"), TimeElapsedColumn(), TimeRemainingColumn())  # fmt: skip
@@ -236,6 +246,7 @@ def run_command(
     image_size: int | None = typer.Option(None, min=16, help="Frame size (default: the task's)."),
     expert: Path | None = typer.Option(None, help="Expert file (default: the cached published one)."),
     keep_failures: bool = typer.Option(False, help="Keep unsuccessful demos too."),
+    scheduler: str | None = typer.Option(None, help=SCHEDULER_HELP),
     allow_missing_assets: bool = allow_missing_assets_option(),
 ) -> None:
     """Raw frames vs masked frames on the same demos: collect, train both, evaluate both in
@@ -252,7 +263,7 @@ def run_command(
         eval_episodes=eval_episodes,
         seed=seed, workers=workers or os.cpu_count() or 1, envs=envs, student_steps=student_steps,
         device=resolve_device(device),
-        image_size=image_size, expert=expert, keep_failures=keep_failures, data=data, out=out,
+        image_size=image_size, expert=expert, keep_failures=keep_failures, data=data, out=out, scheduler=scheduler,
     )  # fmt: skip
     result = run_experiment(config, say=lambda line: console.print(line, markup=False))
     header, rows = result["table"]

@@ -19,9 +19,10 @@ CONFIG_RECORD = "samg_bc_config"  # the key under which every checkpoint of `sam
 UNRECORDED_FIELDS = ("data", "out", "epochs", "max_steps")
 # Fields added after runs were trained without them: a config.json that lacks one predates it
 # and means the field's default (which is what those runs did).
-LATER_FIELDS = ("proprio_dropout",)
+LATER_FIELDS = ("proprio_dropout", "strategy")
 ENCODERS = ("conv", "resnet18")
 ACCELERATORS = ("auto", "cpu", "gpu", "cuda", "mps")
+STRATEGIES = ("auto", "ddp", "ddp_spawn")  # Lightning's; ddp: one process per device (gloo on CPU, nccl on GPU)
 
 
 class RunError(SamgError):
@@ -49,6 +50,7 @@ class BCConfig:
     select_episodes: int = 0  # >0: best.ckpt is the epoch with the most successes in this many train-setting rollouts
     devices: str = "auto"
     accelerator: str = "auto"
+    strategy: str = "auto"  # with several devices, batch_size is the global batch, split evenly across them
     max_steps: int = -1  # stop early (tests, smoke runs); -1: epochs decide
     preset: str | None = None  # the preset (configs/bc/NAME.toml) the values came from, if any
 
@@ -60,6 +62,8 @@ class BCConfig:
             raise UnknownNameError("encoder", self.encoder, ENCODERS)
         if self.accelerator not in ACCELERATORS:
             raise UnknownNameError("accelerator", self.accelerator, ACCELERATORS)
+        if self.strategy not in STRATEGIES:
+            raise UnknownNameError("strategy", self.strategy, STRATEGIES)
         from samg.envs.proprio import PROPRIO_INPUTS
         from samg.pipeline.masks import SIMPLE_VIEWS, check_mask_name
 

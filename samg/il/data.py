@@ -169,9 +169,9 @@ class DemoDataModule(pl.LightningDataModule):
 
     def _loader(self, dataset: DemoFrames, shuffle: bool) -> DataLoader:
         generator = torch.Generator().manual_seed(self.config.seed)
-        return DataLoader(
-            dataset, batch_size=self.config.batch_size, shuffle=shuffle, collate_fn=_whole_batch, generator=generator
-        )
+        devices = self.trainer.world_size if self.trainer is not None else 1
+        batch_size = self.config.batch_size // devices  # the global batch, split (samg.il.train)
+        return DataLoader(dataset, batch_size=batch_size, shuffle=shuffle, collate_fn=_whole_batch, generator=generator)
 
     def train_dataloader(self) -> DataLoader:
         return self._loader(self.train_set, shuffle=True)

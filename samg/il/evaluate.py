@@ -7,7 +7,8 @@ run at once. On a GPU use one worker and many envs (the models see big batches);
 workers. An episode's result does not depend on either number (tests/il/test_lockstep.py)."""
 
 import multiprocessing
-from collections.abc import Callable
+import uuid
+from collections.abc import Callable, Iterator
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -15,7 +16,8 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from samg.benchmark.assets import benchmark_assets
+from samg.benchmark.assets import benchmark_assets, missing_allowed
+from samg.cluster import check_benchmark_here, check_scheduler, dask_client, thread_cached
 from samg.envs import SETTING_NAMES, FrameRenderer, get_task, make_env
 from samg.envs.appearance import files_of
 from samg.envs.proprio import policy_proprio_reader
@@ -42,7 +44,8 @@ class EvalConfig:
     segmenter: str | None = None  # default: what the policy was trained on (none for raw frames)
     target: str | None = None  # SAM-G switches: default as stored with the masks
     round3_negative: str | None = None
-    workers: int = 1  # processes, each with its own policy and segmenter
+    workers: int = 1  # processes, each with its own policy and segmenter (dask threads|processes: its workers)
+    scheduler: str | None = None  # None: local processes; else dask: threads | processes | tcp://HOST:PORT
     envs: int = 1  # environments per process, stepped in lockstep: one model call per step on all
     device: str = "cpu"  # policy and segmenter
     videos: int = 3  # recorded episodes per setting
@@ -51,6 +54,8 @@ class EvalConfig:
     overwrite: bool = False  # replace an earlier evaluation in `out_dir` (default: refuse)
 
     def __post_init__(self):
+        if self.scheduler is not None:
+            check_scheduler(self.scheduler)
         unknown = [s for s in self.settings if s not in SETTING_NAMES]
         if not self.settings or unknown:
             raise UnknownNameError("setting", unknown[0] if unknown else "", SETTING_NAMES)
@@ -71,48 +76,89 @@ class EvalConfig:
 
 # ---- workers --------------------------------------------------------------------------------
 
-_worker: dict = {}  # per process: env, renderer, policy, segmenter (set by _init_worker)
+
+@dataclass(frozen=True)
+class RolloutSetup:
+    """What a rollout worker needs, all of it in the object: the checkpoint's bytes and the
+    segmenter's description travel with it, so a dask worker needs no shared file system."""
+
+    token: str  # one per evaluation: a worker builds its models once per token
+    run: Path  # named in messages only
+    task: str
+    checkpoint: bytes
+    train: BCConfig
+    segmenter: SegmenterConfig
+    envs: int
+    device: str
+    benchmark: dict  # the client's record: every worker must render from the same files
+    allow_missing: bool
 
 
-def _init_worker(
-    run: Path, train: BCConfig, segmenter_config: SegmenterConfig, in_subprocess: bool, envs: int, device: str
-) -> None:
-    if in_subprocess:
-        one_render_thread()
-        die_with_parent()
-        torch.set_num_threads(1)
-    from samg.il.policy import load_policy
-    from samg.il.train import best_checkpoint
+class _RolloutWorker:
+    """A policy, a segmenter, a renderer and `envs` environments."""
 
-    task = get_task(demos_record(run)["task"])
-    policy = load_policy(best_checkpoint(run), device)
-    env = make_env(task)
-    reader = policy_proprio_reader(task, env.model, train.proprio)
-    _worker.update(envs=[env], policy=policy, frame_stack=train.frame_stack, proprio_reader=reader)
-    proprio_dim = task.proprio_dim if reader is None else reader.dim
-    expected = {"frame_channels": 3 * train.frame_stack, "proprio_dim": proprio_dim, "action_dim": env.action_dim}
-    for name, value in expected.items():
-        if policy.hparams[name] != value:
-            raise RunError(f"the checkpoint of {run} has {name} {policy.hparams[name]}, its task and config need {value}")
-    _worker.update(
-        renderer=FrameRenderer(task, env.model, policy.hparams.image_size),
-        segmenter=make_segmenter(task.name, replace(segmenter_config, device=device)),
-    )
-    _worker["envs"] += [make_env(task) for _ in range(envs - 1)]
+    def __init__(self, setup: RolloutSetup, in_subprocess: bool):
+        if in_subprocess:
+            one_render_thread()
+            torch.set_num_threads(1)
+        task = get_task(setup.task)
+        check_benchmark_here(setup.benchmark, files_of(task), setup.allow_missing)
+        self.envs, self.renderer = [], None
+        try:
+            self._build(setup, task)
+        except BaseException:
+            self.close()
+            raise
+
+    def _build(self, setup: RolloutSetup, task) -> None:
+        import tempfile
+
+        from samg.il.policy import load_policy
+
+        train = setup.train
+        with tempfile.TemporaryDirectory() as folder:
+            path = Path(folder) / "policy.ckpt"
+            path.write_bytes(setup.checkpoint)
+            self.policy = policy = load_policy(path, setup.device)
+        self.envs.append(make_env(task))
+        env = self.envs[0]
+        self.proprio_reader = reader = policy_proprio_reader(task, env.model, train.proprio)
+        self.frame_stack = train.frame_stack
+        proprio_dim = task.proprio_dim if reader is None else reader.dim
+        expected = {"frame_channels": 3 * train.frame_stack, "proprio_dim": proprio_dim, "action_dim": env.action_dim}
+        for name, value in expected.items():
+            if policy.hparams[name] != value:
+                raise RunError(f"the checkpoint of {setup.run} has {name} {policy.hparams[name]}, its task and config need {value}")
+        self.renderer = FrameRenderer(task, env.model, policy.hparams.image_size)
+        self.segmenter = make_segmenter(task.name, replace(setup.segmenter, device=setup.device))
+        self.envs += [make_env(task) for _ in range(setup.envs - 1)]
+
+    def episodes(self, jobs: list[EpisodeJob]) -> list[EpisodeResult]:
+        return run_episodes(self.policy, self.envs, self.renderer, self.segmenter, jobs, self.frame_stack,
+                            proprio_reader=self.proprio_reader)  # fmt: skip
+
+    def close(self) -> None:
+        for closable in [self.renderer, *self.envs]:
+            if closable is not None:
+                closable.close()
 
 
-def _close_worker() -> None:
-    for closable in [_worker.get("renderer"), *_worker.get("envs", [])]:
-        if closable is not None:
-            closable.close()
-    _worker.clear()
+_worker: list[_RolloutWorker] = []  # a pool process's own (set by _init_process)
 
 
-def _episodes(jobs: list[EpisodeJob]) -> list[EpisodeResult]:
-    w = _worker
-    return run_episodes(
-        w["policy"], w["envs"], w["renderer"], w["segmenter"], jobs, w["frame_stack"], proprio_reader=w["proprio_reader"]
-    )
+def _init_process(setup: RolloutSetup) -> None:
+    die_with_parent()
+    _worker.append(_RolloutWorker(setup, in_subprocess=True))
+
+
+def _process_batch(jobs: list[EpisodeJob]) -> list[EpisodeResult]:
+    return _worker[0].episodes(jobs)
+
+
+def batch_task(setup: RolloutSetup, jobs: list[EpisodeJob]) -> list[EpisodeResult]:
+    """One dask task: a lockstep group of episodes."""
+    worker = thread_cached(("eval", setup.token), lambda: _RolloutWorker(setup, in_subprocess=True))
+    return worker.episodes(jobs)
 
 
 # ---- orchestration --------------------------------------------------------------------------
@@ -168,12 +214,9 @@ def evaluate(config: EvalConfig, on_episode: Callable[[EpisodeResult], None] | N
     jobs = [EpisodeJob(s, seed, i < config.videos) for s in config.settings for i, seed in enumerate(seeds)]
     batches = [jobs[at : at + config.envs] for at in range(0, len(jobs), config.envs)]
     out = config.out_dir
-    try:
-        # checks the policy and the segmenter
-        _init_worker(config.run, train, segmenter_config, False, config.envs, config.device)
-    except BaseException:
-        _close_worker()
-        raise
+    setup = RolloutSetup(uuid.uuid4().hex, config.run, task.name, checkpoint.read_bytes(), train, segmenter_config,
+                         config.envs, config.device, benchmark, missing_allowed())  # fmt: skip
+    local = _RolloutWorker(setup, in_subprocess=False)  # checks the policy and the segmenter
     if replacing:
         _remove_evaluation(out)
     (out / "videos").mkdir(parents=True, exist_ok=True)
@@ -187,21 +230,18 @@ def evaluate(config: EvalConfig, on_episode: Callable[[EpisodeResult], None] | N
         if on_episode is not None:
             on_episode(result)
 
-    if config.workers <= 1:
+    if config.scheduler is None and config.workers <= 1:
         try:
             for batch in batches:
-                for result in _episodes(batch):
+                for result in local.episodes(batch):
                     finished(result)
         finally:
-            _close_worker()
+            local.close()
     else:
-        _close_worker()
-        context = multiprocessing.get_context("spawn")  # GL contexts do not survive fork
-        init = (config.run, train, segmenter_config, True, config.envs, config.device)
-        with ProcessPoolExecutor(config.workers, mp_context=context, initializer=_init_worker, initargs=init) as pool:
-            for results_of_batch in pool.map(_episodes, batches):
-                for result in results_of_batch:
-                    finished(result)
+        local.close()
+        for results_of_batch in _batches_elsewhere(config, setup, batches):
+            for result in results_of_batch:
+                finished(result)
     episodes = [
         {
             "setting": r.setting,
@@ -232,6 +272,30 @@ def evaluate(config: EvalConfig, on_episode: Callable[[EpisodeResult], None] | N
     write_eval_markdown(info, out / "eval.md")
     write_success_plot(info, out / "success.png")
     return info
+
+
+def _batches_elsewhere(config: EvalConfig, setup: RolloutSetup, batches: list) -> Iterator[list[EpisodeResult]]:
+    """Each batch's results, in the batches' order, from worker processes or dask."""
+    if config.scheduler is None:
+        context = multiprocessing.get_context("spawn")  # GL contexts do not survive fork
+        with ProcessPoolExecutor(config.workers, mp_context=context, initializer=_init_process, initargs=(setup,)) as pool:
+            yield from pool.map(_process_batch, batches)
+        return
+    from distributed import KilledWorker
+
+    with dask_client(config.scheduler, config.workers) as client:
+        shared = client.scatter(setup, broadcast=True, hash=False)  # the checkpoint's bytes travel once a worker
+        futures = [client.submit(batch_task, shared, batch, key=f"samg-eval-{setup.token}-{i}")
+                   for i, batch in enumerate(batches)]  # fmt: skip
+        try:
+            for batch, future in zip(batches, futures, strict=True):
+                try:
+                    yield future.result()
+                except KilledWorker as error:
+                    raise RunError(f"the episodes of {batch[0].setting} seed {batch[0].seed} killed every worker that ran "
+                                   f"them ({error}): see the workers' logs") from None  # fmt: skip
+        finally:
+            client.cancel(futures)
 
 
 def _write_video(path: Path, frames: np.ndarray, fps: int = 20) -> None:

@@ -9,6 +9,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from samg.cluster import check_scheduler
 from samg.envs import SETTING_NAMES, get_task
 from samg.errors import UnknownNameError
 from samg.il.config import BCConfig
@@ -41,9 +42,12 @@ class ExperimentConfig:
     data: Path = Path("data")
     out: Path = Path("runs")
     device: str = "cpu"
+    scheduler: str | None = None  # dask for collection, masks and evaluation (docs/cluster.md); None: local processes
 
     def __post_init__(self):
         get_task(self.task)
+        if self.scheduler is not None:
+            check_scheduler(self.scheduler)
         if self.segmenter not in EXPERIMENT_SEGMENTERS:
             raise UnknownNameError("segmenter", self.segmenter, EXPERIMENT_SEGMENTERS)
 
@@ -85,7 +89,7 @@ def run_experiment(config: ExperimentConfig, say: Callable[[str], None] = print)
     say(f"1/5 collect: {config.episodes} {config.task} demos -> {config.store}")
     collect(CollectConfig(task=config.task, episodes=config.episodes, out=config.store, seed=config.seed,
                           workers=config.workers, image_size=config.image_size, expert_path=config.expert,
-                          keep_failures=config.keep_failures, noise=config.noise))  # fmt: skip
+                          keep_failures=config.keep_failures, noise=config.noise, scheduler=config.scheduler))  # fmt: skip
     say(f"2/5 masks for the {config.segmenter} policy")
     _prepare_masks(config, say)
     for index, (bc, resume) in enumerate(zip(configs, resumes, strict=True)):
@@ -97,7 +101,8 @@ def run_experiment(config: ExperimentConfig, say: Callable[[str], None] = print)
         if not (bc.out / "eval" / "eval_info.json").is_file():
             segmenter = f"student:{config.student_file}" if config.segmenter == "student" and bc.obs != "raw" else None
             evaluate(EvalConfig(run=bc.out, settings=config.settings, episodes=config.eval_episodes, segmenter=segmenter,
-                                workers=config.workers, envs=config.envs, device=config.device, videos=1))  # fmt: skip
+                                workers=config.workers, envs=config.envs, device=config.device, videos=1,
+                                scheduler=config.scheduler))  # fmt: skip
         load_eval(bc.out)
     runs = [bc.out for bc in configs]
     return {"runs": runs, "table": compare_runs(runs), "seconds": time.perf_counter() - started}
@@ -124,4 +129,5 @@ def _prepare_masks(config: ExperimentConfig, say: Callable[[str], None]) -> None
     else:
         segmenter = SegmenterConfig(kind="samg", device=config.device)
     say(f"   segmenting the train frames with {config.segmenter} (blocks already done are kept)")
-    segment_store(SegmentConfig(config.store, segmenter, name=config.segmenter, settings=("train",)))
+    segment_store(SegmentConfig(config.store, segmenter, name=config.segmenter, settings=("train",),
+                                scheduler=config.scheduler or "threads"))  # fmt: skip

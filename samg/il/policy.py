@@ -163,12 +163,12 @@ class BCPolicy(pl.LightningModule):
     def training_step(self, batch: dict, batch_index: int) -> torch.Tensor:
         frames = random_shift(batch["frames"].float(), self.hparams.shift_pad)
         loss = self._loss({**batch, "frames": frames, "proprio": self.drop_proprio(batch["proprio"])})
-        self.log("train/loss", loss, prog_bar=True, on_step=True, on_epoch=True, batch_size=len(frames))
+        self.log("train/loss", loss, prog_bar=True, on_step=True, on_epoch=True, batch_size=len(frames), sync_dist=True)
         return loss
 
     def validation_step(self, batch: dict, batch_index: int) -> torch.Tensor:
         loss = self._loss(batch)
-        self.log("val/loss", loss, prog_bar=True, on_epoch=True, batch_size=len(batch["action"]))
+        self.log("val/loss", loss, prog_bar=True, on_epoch=True, batch_size=len(batch["action"]), sync_dist=True)
         return loss
 
     def configure_optimizers(self):

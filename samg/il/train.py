@@ -5,6 +5,13 @@
     RUN/logs/                metrics.csv (and TensorBoard events when tensorboard is installed)
     RUN/training.json        wall time, samples/s, steps, final losses, over every part of the run
 
+With several devices (`devices` 2, `strategy` ddp: one process per device, gloo on CPU and
+nccl on GPUs) `batch_size` stays the global batch: each device takes batch_size / devices
+samples of a step, its shard of the epoch (Lightning's distributed sampler), so an epoch has
+the optimiser steps, and a step the batch size, of the same run on one device; the learning
+rate needs no change. Only global rank 0 writes the run's files (config.json, demos.json,
+checkpoints, metrics, training.json).
+
 Every checkpoint carries the run's config (samg.il.config.CONFIG_RECORD) and the tally of
 each part of the run up to it (a part: from the start or a resume to its last checkpoint);
 `--resume` keeps that tally and the metrics rows logged up to the checkpoint.
@@ -12,6 +19,7 @@ each part of the run up to it (a part: from the start or a resume to its last ch
 
 import csv
 import io
+import os
 import time
 import warnings
 from collections.abc import Callable
@@ -74,7 +82,7 @@ class _Tally(pl.Callback):
     def on_train_batch_end(self, trainer, module, outputs, batch, batch_index) -> None:
         self._last_end = time.perf_counter()
         self.train_seconds += self._last_end - self._batch_start
-        self.samples += len(batch["action"])
+        self.samples += len(batch["action"]) * trainer.world_size  # every device's share of the step
 
 
 class _Record(pl.Callback):
@@ -155,8 +163,9 @@ def train_bc(config: BCConfig, resume: bool = False, progress: bool = True, say:
     the metrics logged before it and the tally of the parts before it (training.json)."""
     if config.out.exists() and not config.out.is_dir():
         raise RunError(f"--out {config.out} is a file, not a run directory")
+    first = launching_process()
     checkpoint, saved = checkpoint_to_resume(config) if resume else (None, None)
-    if not resume:
+    if not resume and first:  # the other ranks start once this one has written config.json
         _refuse_a_run(config.out)
     pl.seed_everything(config.seed, workers=True, verbose=False)
     data = DemoDataModule(config)  # refuses missing chunks and mask sets before loading a frame
@@ -175,6 +184,7 @@ def train_bc(config: BCConfig, resume: bool = False, progress: bool = True, say:
             max_steps=config.max_steps,
             accelerator=config.accelerator,
             devices=config.devices,
+            strategy=config.strategy,
             default_root_dir=config.out,
             logger=loggers,
             callbacks=[checkpoints, tally, _Record(config), _FiniteLoss(), *([selection] if selection else [])],
@@ -185,7 +195,12 @@ def train_bc(config: BCConfig, resume: bool = False, progress: bool = True, say:
         )
     except (MisconfigurationException, TypeError, ValueError, RuntimeError) as error:  # e.g. gpu without one
         reason = (str(error).splitlines() or [""])[0]
-        raise RunError(f"--accelerator {config.accelerator} --devices {config.devices}: {reason}") from None
+        raise RunError(f"--accelerator {config.accelerator} --devices {config.devices} --strategy {config.strategy}: {reason}") from None
+    devices = trainer.num_devices * trainer.num_nodes
+    if config.batch_size % devices:
+        raise RunError(f"--batch-size {config.batch_size} is the global batch: it must split evenly over {devices} devices")
+    if selection is not None and devices > 1:
+        raise RunError("--select-episodes runs live episodes in one process: train on one device, or pass --select-episodes 0")
     data.setup()
     plan = data.store.plan
     policy = BCPolicy(
@@ -199,16 +214,13 @@ def train_bc(config: BCConfig, resume: bool = False, progress: bool = True, say:
         shift_pad=config.shift_pad,
         proprio_dropout=config.proprio_dropout,
     )
-    if not resume and (config.out / "config.json").is_file():
-        say(f"{config.out} stopped before its first checkpoint: training it again from the beginning")
-        (config.out / "checkpoints" / "best.ckpt").unlink(missing_ok=True)  # it may have written one just before
-    config.out.mkdir(parents=True, exist_ok=True)
-    config.save(config.out / "config.json")
-    demos = {"task": plan.task, "episode_seeds": data.episode_seeds, "store": str(config.data)}
-    write_json(config.out / "demos.json", demos, indent=None)
-    if saved is not None:
+    if first:
+        _write_run_files(config, data, say, fresh=not resume)
+    if saved is not None and first:
         _keep_metrics(loggers[0], saved["global_step"])
     trainer.fit(policy, datamodule=data, ckpt_path=checkpoint)
+    if not trainer.is_global_zero:
+        return config.out
     parts = tally.parts(trainer)
     total = {key: sum(part[key] for part in parts) for key in PART_FIELDS[2:]}
     stepped = total["train_seconds"] + total["wait_seconds"]
@@ -228,6 +240,22 @@ def train_bc(config: BCConfig, resume: bool = False, progress: bool = True, say:
         },
     )
     return config.out
+
+
+def launching_process() -> bool:
+    """Whether this is the process the user started (global rank 0): Lightning starts the other
+    ranks of ddp by running the same command again, with their ranks in the environment."""
+    return all(int(os.environ.get(name, 0)) == 0 for name in ("LOCAL_RANK", "NODE_RANK", "RANK"))
+
+
+def _write_run_files(config: BCConfig, data: DemoDataModule, say: Callable[[str], None], fresh: bool) -> None:
+    if fresh and (config.out / "config.json").is_file():
+        say(f"{config.out} stopped before its first checkpoint: training it again from the beginning")
+        (config.out / "checkpoints" / "best.ckpt").unlink(missing_ok=True)  # it may have written one just before
+    config.out.mkdir(parents=True, exist_ok=True)
+    config.save(config.out / "config.json")
+    demos = {"task": data.store.plan.task, "episode_seeds": data.episode_seeds, "store": str(config.data)}
+    write_json(config.out / "demos.json", demos, indent=None)
 
 
 def _keep_metrics(logger: pl.loggers.CSVLogger, before_step: int) -> None:

@@ -17,6 +17,7 @@ from pathlib import Path
 import dask
 
 from samg import __version__
+from samg.cluster import check_scheduler, dask_client
 from samg.errors import SamgError
 from samg.pipeline.lock import StoreLock
 from samg.pipeline.masks import MaskSet, MasksError, check_mask_name
@@ -44,8 +45,7 @@ class SegmentConfig:
     overwrite: bool = False
 
     def __post_init__(self):
-        if self.scheduler not in ("threads", "processes") and not self.scheduler.startswith("tcp://"):
-            raise SamgError(f"unknown scheduler {self.scheduler!r}: use threads, processes or tcp://HOST:PORT")
+        check_scheduler(self.scheduler)
         if self.workers < 1:
             raise SamgError(f"--workers must be at least 1, got {self.workers}")
         if self.episodes is not None and not 0 <= self.episodes[0] < self.episodes[1]:
@@ -218,13 +218,9 @@ def _run(blocks, store_path, name, task, config, progress, on_progress) -> None:
     if not tasks:
         return
     if config.scheduler.startswith("tcp://"):
-        from distributed import Client, as_completed
+        from distributed import as_completed
 
-        try:
-            client = Client(config.scheduler, timeout=30)
-        except (OSError, TimeoutError) as error:
-            raise SamgError(f"cannot reach the dask scheduler at {config.scheduler} ({error})") from None
-        with client:
+        with dask_client(config.scheduler) as client:
             for future in as_completed(client.compute(tasks)):
                 finished(future.result())
     else:  # threads or processes (SegmentConfig checks)

@@ -5,21 +5,26 @@ Work is split in two kinds of jobs that run in worker processes:
 2. for a kept rollout, render all settings and masks from its states and write them
    into the episode's own chunks of the store.
 The main process keeps the order: the e-th kept seed becomes episode e, and episodes are
-committed in that order. The result depends on the seed alone, not on the number of
-workers or on interruptions: a killed run, resumed, ends with the same bytes.
+committed in that order. On dask (`scheduler`) one task per seed does both jobs and returns
+the arrays; the client writes them, so a worker that dies loses only its own episodes. The
+result depends on the seed alone, not on the number of workers, on dask or on
+interruptions: a killed run, resumed, ends with the same bytes.
 """
 
 import math
 import multiprocessing
 import os
 import time
+import uuid
 from collections.abc import Callable
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import numpy as np
 
-from samg.benchmark.assets import benchmark_assets
+from samg.benchmark.assets import benchmark_assets, missing_allowed
+from samg.cluster import check_benchmark_here, check_scheduler, dask_client, thread_cached
 from samg.envs import SETTING_NAMES, FrameRenderer, TaskSpec, get_task, make_env
 from samg.envs.appearance import files_of
 from samg.errors import SamgError
@@ -42,8 +47,11 @@ class CollectConfig:
     keep_failures: bool = False
     expert_path: Path | None = None  # default: the cached published expert
     noise: float = 0.0  # DART: std of Gaussian noise on executed actions ([-1, 1] units); labels stay clean
+    scheduler: str | None = None  # None: local processes; else dask: threads | processes | tcp://HOST:PORT
 
     def __post_init__(self):
+        if self.scheduler is not None:
+            check_scheduler(self.scheduler)
         if not (self.noise >= 0 and math.isfinite(self.noise)):
             raise SamgError(f"--noise must be a finite number >= 0 (a std in action units), got {self.noise}")
 
@@ -109,7 +117,15 @@ def _rollout_job(seed: int) -> EpisodeRollout:
 
 
 def _write_job(store_path: str, index: int, rollout: EpisodeRollout) -> int:
-    images, masks = render_episode(_worker["renderer"], rollout, _worker["settings"])
+    steps, frames = episode_arrays(_worker["renderer"], rollout, _worker["settings"])
+    DemoStore(store_path, mode="r+").write_episode(index, steps)
+    return frames
+
+
+def episode_arrays(renderer: FrameRenderer, rollout: EpisodeRollout, settings) -> tuple[dict[str, np.ndarray], int]:
+    """The store's per-step arrays of a rollout (its frames rendered in every setting), and
+    how many frames that is."""
+    images, masks = render_episode(renderer, rollout, tuple(settings))
     steps = {
         "data/action": rollout.action,
         "data/state": rollout.state,
@@ -122,8 +138,7 @@ def _write_job(store_path: str, index: int, rollout: EpisodeRollout) -> int:
     }
     if rollout.executed_action is not None:
         steps["data/executed_action"] = rollout.executed_action
-    DemoStore(store_path, mode="r+").write_episode(index, steps)
-    return rollout.length * len(images)
+    return steps, rollout.length * len(images)
 
 
 # ---- main side -----------------------------------------------------------------------------
@@ -189,7 +204,8 @@ def collect(
     """Collect `config.episodes` kept episodes into the store (resuming if it exists)."""
     expert_factory = expert_factory or PublishedExpertFactory(config.expert_path)
     task = get_task(config.task)
-    plan = plan_for(config, expert_factory(task))
+    expert = expert_factory(task)
+    plan = plan_for(config, expert)
     path = config.store_path
     with StoreLock(path, purpose=f"samg collect {task.name}"):
         store = open_or_create(path, plan)
@@ -199,7 +215,10 @@ def collect(
         progress.seeds_tried = int(store.attrs["seeds_tried"])
         progress.kept_successes = int(store.episode_success.sum())
         started = time.perf_counter()
-        _run_jobs(store, config, plan, expert_factory, progress, on_progress)
+        if config.scheduler is None:
+            _run_jobs(store, config, plan, expert_factory, progress, on_progress)
+        else:
+            _run_on_dask(store, config, plan, expert, progress, on_progress)
         store.mark_complete(
             collect_seconds=round(time.perf_counter() - started, 3),
             frames_per_second=round(progress.frames_per_second, 2),
@@ -244,3 +263,86 @@ def _run_jobs(store, config, plan, expert_factory, progress, on_progress) -> Non
             pending = [*rollouts.values(), *(job for job, _, _ in writes.values())]
             if pending:
                 wait(pending, timeout=1.0, return_when=FIRST_COMPLETED)
+
+
+# ---- on dask ---------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class EpisodeSetup:
+    """What every episode task carries to its worker: the expert itself, not a path."""
+
+    token: str  # one per collection: a worker thread builds its simulator once per token
+    task: str
+    expert: Expert
+    image_size: int
+    settings: tuple[str, ...]
+    noise: float
+    keep_failures: bool
+    benchmark: dict  # the client's record: the worker must render from the same files
+    allow_missing: bool
+
+
+@dataclass(frozen=True)
+class EpisodeOutput:
+    seed: int
+    success: bool
+    steps: dict[str, np.ndarray] | None  # None: a failure that is not kept
+    frames: int
+
+
+class _EpisodeWorker:
+    def __init__(self, setup: EpisodeSetup):
+        one_render_thread()
+        task = get_task(setup.task)
+        check_benchmark_here(setup.benchmark, files_of(task), setup.allow_missing)
+        self.env = make_env(task)
+        self.renderer = FrameRenderer(task, self.env.model, setup.image_size)
+
+    def close(self) -> None:
+        self.renderer.close()
+        self.env.close()
+
+
+def episode_task(setup: EpisodeSetup, seed: int) -> EpisodeOutput:
+    """Roll out seed `seed` and, if it is kept, render it: one dask task."""
+    worker = thread_cached(("collect", setup.token), lambda: _EpisodeWorker(setup))
+    rollout = rollout_episode(worker.env, setup.expert, seed, setup.noise)
+    if not (rollout.episode_success or setup.keep_failures):
+        return EpisodeOutput(rollout.seed, rollout.episode_success, None, 0)
+    steps, frames = episode_arrays(worker.renderer, rollout, setup.settings)
+    return EpisodeOutput(rollout.seed, rollout.episode_success, steps, frames)
+
+
+def _run_on_dask(store, config, plan, expert, progress, on_progress) -> None:
+    from distributed import KilledWorker
+
+    setup = EpisodeSetup(uuid.uuid4().hex, plan.task, expert, plan.image_size, plan.settings, plan.action_noise,
+                         plan.keep_failures, plan.benchmark, missing_allowed())  # fmt: skip
+    next_seed = int(store.attrs["next_seed"])
+    with dask_client(config.scheduler, config.workers) as client:
+        ahead = 2 * max(1, len(client.scheduler_info()["workers"]))
+        futures = {}  # seed -> its task, submitted in seed order
+        try:
+            while store.n_episodes < plan.episodes:
+                while len(futures) < ahead and store.n_episodes + len(futures) < plan.episodes:
+                    seed = next_seed + len(futures)
+                    futures[seed] = client.submit(episode_task, setup, seed, key=f"samg-collect-{setup.token}-{seed}")
+                try:
+                    output = futures.pop(next_seed).result()
+                except KilledWorker as error:
+                    raise SamgError(f"episode seed {next_seed} killed every worker that ran it ({error}): "
+                                    "see the workers' logs, then re-run the same command to resume") from None  # fmt: skip
+                next_seed += 1
+                progress.seeds_tried += 1
+                if output.steps is not None:
+                    index = store.n_episodes
+                    store.write_episode(index, output.steps)
+                    store.commit_episode(index, output.seed, output.success, output.seed + 1, progress.seeds_tried)
+                    progress.committed = store.n_episodes
+                    progress.kept_successes += int(output.success)
+                    progress.frames_written += output.frames
+                if on_progress is not None:
+                    on_progress(progress)
+        finally:
+            client.cancel(list(futures.values()))

@@ -72,3 +72,10 @@ def test_expert_commands(tmp_path, monkeypatch):
         assert result.exit_code == 0 and "door:" in result.output
         result = runner.invoke(app, ["expert", "eval", "door", "--episodes", "2"])
         assert result.exit_code == 0 and "success 2/2" in result.output
+
+
+def test_an_unknown_scheduler_is_one_line_before_anything_runs(tmp_path):
+    out = tmp_path / "door.zarr"
+    result = _collect(tmp_path, out, "--scheduler", "slurm")
+    assert result.exit_code != 0 and not out.exists()
+    assert "unknown scheduler 'slurm': use threads, processes or tcp://HOST:PORT" in result.output

@@ -156,3 +156,18 @@ def test_blank_control_trains_and_evaluates_on_black_frames(tiny_store, tmp_path
     assert info["segmenter"] == {"kind": "blank"} and info["policy_obs"] == "blank (proprioception only)"
     named = runner.invoke(app, ["segment", str(tiny_store), "--name", "blank", "--segmenter", "oracle"], env=ENV)
     assert named.exit_code != 0 and "invalid mask name 'blank'" in named.output
+
+
+def test_eval_and_run_refuse_an_unknown_scheduler_in_one_line(tmp_path):
+    for command in (["eval", str(tmp_path / "run")], ["run", "door", "--out", str(tmp_path)]):
+        result = runner.invoke(app, [*command, "--scheduler", "slurm"], env=ENV)
+        assert result.exit_code != 0, result.output
+        assert "unknown scheduler 'slurm': use threads, processes or tcp://HOST:PORT" in result.output
+
+
+def test_bc_train_refuses_an_unknown_strategy_in_one_line(tmp_path):
+    from tests.pipeline.helpers import synthetic_store
+
+    store = synthetic_store(tmp_path / "door.zarr", episodes=2).path
+    result = _train(store, tmp_path / "run", "--strategy", "horovod")
+    assert result.exit_code != 0 and "unknown strategy 'horovod'" in result.output and "auto, ddp, ddp_spawn" in result.output
