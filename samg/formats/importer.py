@@ -151,6 +151,7 @@ def _steps(reader: DatasetReader, store: DemoStore, start: int) -> Iterator[dict
                 raise FormatError(f"{reader.info.path}: episode {index} frames are {frames.shape} {frames.dtype}, not RGB uint8")
             stop = at + len(frames)
             if stop > len(episode.action):
+                at = stop
                 break
             yield {
                 "data/action": episode.action[at:stop],
@@ -160,7 +161,7 @@ def _steps(reader: DatasetReader, store: DemoStore, start: int) -> Iterator[dict
             }
             at = stop
         if at != len(episode.action):
-            extra = "more" if at > len(episode.action) else f"only {at}"
+            extra = "more" if at > len(episode.action) else f"only {at - skip}"
             raise FormatError(
                 f"{reader.info.path}: episode {reader.info.episode_indices[index]} has {extra} frames of "
                 f"{reader.info.camera} for its {len(episode.action)} steps: the dataset's frame counts do not match"

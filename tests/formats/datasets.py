@@ -57,3 +57,112 @@ def write_replay_zarr(path: Path, lengths=LENGTHS) -> Path:
     root.create_array("data/action", data=np.concatenate([low_dim(e, n, ACTION_DIM, 0.0) for e, n in enumerate(lengths)]))
     root.create_array("meta/episode_ends", data=np.cumsum(lengths).astype(np.int64))
     return path
+
+
+FPS = 10
+CAMERA_KEY = "observation.images.front"
+
+
+def write_mp4(path: Path, frames: np.ndarray, fps: int = FPS) -> None:
+    import av
+
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with av.open(str(path), "w") as container:
+        stream = container.add_stream("libx264", rate=fps, options={"crf": "0"})
+        stream.width, stream.height, stream.pix_fmt = frames.shape[2], frames.shape[1], "yuv444p"
+        for frame in frames:
+            container.mux(stream.encode(av.VideoFrame.from_ndarray(frame, format="rgb24")))
+        container.mux(stream.encode())
+
+
+def write_lerobot(root: Path, lengths=LENGTHS, task: str = "push the cube") -> Path:
+    """LeRobot v3.0: one data file, one video file and one episodes file holding both episodes."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    total = sum(lengths)
+    starts = np.cumsum((0, *lengths))[:-1]
+    rows = {
+        "observation.state": np.concatenate([low_dim(e, n, STATE_DIM, 100.0) for e, n in enumerate(lengths)]),
+        "action": np.concatenate([low_dim(e, n, ACTION_DIM, 0.0) for e, n in enumerate(lengths)]),
+        "timestamp": np.concatenate([np.arange(n, dtype=np.float32) / FPS for n in lengths]),
+        "frame_index": np.concatenate([np.arange(n) for n in lengths]),
+        "episode_index": np.concatenate([np.full(n, e) for e, n in enumerate(lengths)]),
+        "index": np.arange(total),
+        "task_index": np.zeros(total, np.int64),
+    }
+    data = pa.table({k: list(v) if v.ndim == 2 else v for k, v in rows.items()})
+    (root / "data/chunk-000").mkdir(parents=True)
+    pq.write_table(data, root / "data/chunk-000/file-000.parquet")
+    write_mp4(root / f"videos/{CAMERA_KEY}/chunk-000/file-000.mp4", np.concatenate([frames_of(e, n) for e, n in enumerate(lengths)]))
+    episodes = {
+        "episode_index": list(range(len(lengths))),
+        "tasks": [[task] for _ in lengths],
+        "length": list(lengths),
+        "data/chunk_index": [0] * len(lengths),
+        "data/file_index": [0] * len(lengths),
+        "dataset_from_index": [int(s) for s in starts],
+        "dataset_to_index": [int(s + n) for s, n in zip(starts, lengths)],
+        f"videos/{CAMERA_KEY}/chunk_index": [0] * len(lengths),
+        f"videos/{CAMERA_KEY}/file_index": [0] * len(lengths),
+        f"videos/{CAMERA_KEY}/from_timestamp": [float(s) / FPS for s in starts],
+        f"videos/{CAMERA_KEY}/to_timestamp": [float(s + n) / FPS for s, n in zip(starts, lengths)],
+        "meta/episodes/chunk_index": [0] * len(lengths),
+        "meta/episodes/file_index": [0] * len(lengths),
+    }
+    (root / "meta/episodes/chunk-000").mkdir(parents=True)
+    pq.write_table(pa.table(episodes), root / "meta/episodes/chunk-000/file-000.parquet")
+    pq.write_table(tasks_table([task]), root / "meta/tasks.parquet")
+    scalar = {"dtype": "float32", "shape": [1], "names": None}
+    info = {
+        "codebase_version": "v3.0",
+        "robot_type": None,
+        "total_episodes": len(lengths),
+        "total_frames": total,
+        "total_tasks": 1,
+        "chunks_size": 1000,
+        "data_files_size_in_mb": 100,
+        "video_files_size_in_mb": 200,
+        "fps": FPS,
+        "splits": {"train": f"0:{len(lengths)}"},
+        "data_path": "data/chunk-{chunk_index:03d}/file-{file_index:03d}.parquet",
+        "video_path": "videos/{video_key}/chunk-{chunk_index:03d}/file-{file_index:03d}.mp4",
+        "features": {
+            CAMERA_KEY: {
+                "dtype": "video",
+                "shape": [SIZE, SIZE, 3],
+                "names": ["height", "width", "channels"],
+                "info": {"video.fps": FPS, "video.codec": "h264", "video.pix_fmt": "yuv444p", "video.is_depth_map": False},
+            },
+            "observation.state": {"dtype": "float32", "shape": [STATE_DIM], "names": None},
+            "action": {"dtype": "float32", "shape": [ACTION_DIM], "names": None},
+            "timestamp": scalar,
+            **{k: {"dtype": "int64", "shape": [1], "names": None} for k in ("frame_index", "episode_index", "index", "task_index")},
+        },
+    }
+    (root / "meta/info.json").write_text(json.dumps(info, indent=2))
+    return root
+
+
+def tasks_table(tasks: list[str]):
+    """meta/tasks.parquet as pandas writes a frame indexed by `task` (LeRobot reads it with
+    pandas): the index is a column named in the schema's pandas metadata."""
+    import pyarrow as pa
+
+    pandas = {
+        "index_columns": ["task"],
+        "column_indexes": [],
+        "columns": [
+            {"name": "task_index", "field_name": "task_index", "pandas_type": "int64", "numpy_type": "int64", "metadata": None},
+            {"name": "task", "field_name": "task", "pandas_type": "unicode", "numpy_type": "object", "metadata": None},
+        ],
+        "creator": {"library": "pyarrow", "version": pa.__version__},
+        "pandas_version": "2.2.3",
+    }
+    table = pa.table({"task_index": pa.array(range(len(tasks)), pa.int64()), "task": pa.array(tasks, pa.string())})
+    return table.replace_schema_metadata({b"pandas": json.dumps(pandas).encode()})
+
+
+def psnr(a: np.ndarray, b: np.ndarray) -> float:
+    error = np.mean((a.astype(np.float64) - b.astype(np.float64)) ** 2)
+    return float("inf") if error == 0 else 10 * np.log10(255**2 / error)
