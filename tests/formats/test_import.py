@@ -83,3 +83,17 @@ def test_broken_robomimic_files_are_one_line(tmp_path, make, problem):
     result = CliRunner().invoke(app, ["import", "robomimic", str(source), "--camera", "agentview", "--out", str(tmp_path / "o.zarr")])
     assert result.exit_code == 1 and problem in result.output
     assert len(result.output.strip().splitlines()) == 1
+
+
+def test_the_bc_data_loader_reads_an_imported_store(tmp_path):
+    from samg.il.config import BCConfig
+    from samg.il.data import DemoDataModule
+
+    source = write_robomimic(tmp_path / "lift.hdf5", lengths=(5, 4, 6))
+    store = import_dataset(ImportConfig("robomimic", source, out=tmp_path / "s.zarr"))
+    data = DemoDataModule(BCConfig(store.path, tmp_path / "run", obs="raw", segmenter="none", val_fraction=0.34))
+    data.setup()
+    assert len(data.train_set) == 9 and len(data.val_set) == 6 and data.proprio_dim == 5
+    batch = data.train_set.__getitems__([5])  # episode 1's first step: its own frame, three times
+    np.testing.assert_array_equal(batch["frames"][0, 0:3], batch["frames"][0, 6:9])
+    np.testing.assert_array_equal(batch["action"][0].numpy(), low_dim(1, 4, 3, 0.0)[0])
