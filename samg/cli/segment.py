@@ -171,5 +171,8 @@ def report_command(
 
     demo_store = DemoStore(store)
     directory = write_report(demo_store, name, out, examples, overwrite)
+    if not demo_store.plan.has_ground_truth:
+        console.print(f"wrote {directory / 'report.md'}, examples.png (no ground truth in an imported store: no IoU)")
+        return
     console.print(quality_table(MaskSet(demo_store, name).attrs["quality"], f"mask quality of {name!r}"))
     console.print(f"wrote {directory / 'report.md'}, examples.png, iou.png")

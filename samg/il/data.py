@@ -88,7 +88,10 @@ def stored_proprio_reader(store: DemoStore, config: BCConfig) -> ProprioReader |
     if config.proprio == "hand":
         return None  # no environment needed
     if store.plan.imported:
-        raise StoreError(f"{store.path} is imported: it has no simulator states to read --proprio {config.proprio} from; use --proprio hand (its stored proprio)")
+        raise StoreError(
+            f"{store.path} is imported: it has no simulator states to read --proprio {config.proprio} from; "
+            f"use --proprio hand (its stored proprio)"
+        )
     task = get_task(store.plan.task)
     env = make_env(task)
     try:

@@ -23,6 +23,10 @@ def test_segment_none_on_an_imported_store(tmp_path):
     assert result.quality["train"]["all"] == {"ground_truth": False, "kept_fraction": 1.0, "empty_fraction": 0.0, "frames": 130}
     masks = MaskSet(store, "none")
     assert masks.read("train", masks.require_episode("train", 1)).shape == (60, 16, 16)
+    report = CliRunner().invoke(app, ["report", str(store.path), "--name", "none", "--out", str(tmp_path / "report")])
+    assert report.exit_code == 0 and "no ground truth" in report.output, report.output
+    assert "there is no IoU" in (tmp_path / "report" / "report.md").read_text()
+    assert (tmp_path / "report" / "examples.png").is_file()
 
 
 def test_segment_random_weight_samg_through_the_cli(tmp_path):
