@@ -3,7 +3,7 @@
 import typer
 
 from samg import __version__
-from samg.cli import assets, collect, distill, envs, expert, il, prompt, rl, segment, weights
+from samg.cli import assets, collect, distill, envs, expert, il, io, prompt, rl, segment, weights
 
 app = typer.Typer(
     name="samg",
@@ -17,6 +17,7 @@ app.add_typer(expert.app, name="expert")
 app.add_typer(weights.app, name="weights")
 app.add_typer(il.bc_app, name="bc")
 app.add_typer(rl.app, name="rl")
+app.add_typer(io.import_app, name="import")
 app.command("collect")(collect.collect_command)
 app.command("info")(collect.info_command)
 app.command("prompt")(prompt.prompt_command)

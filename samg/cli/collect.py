@@ -83,19 +83,30 @@ def info_command(
     attrs = store.attrs
     about = Table(title=f"{store.path}", show_header=False)
     for key in sorted(attrs):
-        if key != "benchmark":
+        if key not in ("benchmark", "source"):
             about.add_row(key, str(attrs[key]))
-    benchmark = attrs["benchmark"]
-    missing = ", ".join(benchmark["missing"]) or "none"
-    about.add_row("benchmark", f"{benchmark['name']}: {len(benchmark['files'])} files verified, missing: {missing}")
+    if store.plan.imported:
+        for key, value in store.plan.source.items():
+            about.add_row(f"source.{key}", str(value)[:200])
+    else:
+        benchmark = attrs["benchmark"]
+        missing = ", ".join(benchmark["missing"]) or "none"
+        about.add_row("benchmark", f"{benchmark['name']}: {len(benchmark['files'])} files verified, missing: {missing}")
     console.print(about)
-    success = store.episode_success
-    rate = f"{success.mean():.3f}" if len(success) else "-"
-    console.print(
-        f"episodes: {store.n_episodes}/{store.plan.episodes} ({'complete' if store.complete else 'in progress'}), "
-        f"steps: {store.n_steps}, episode success rate: {rate}"
-    )
-    _print_episode_params(store)
+    state = "complete" if store.complete else "in progress"
+    if store.plan.imported:
+        console.print(
+            f"episodes: {store.n_episodes}/{store.plan.episodes} ({state}), steps: {store.n_steps}; imported "
+            f"from {store.plan.source['format']}: no simulator, so no ground-truth masks, success signal or sim states"
+        )
+    else:
+        success = store.episode_success
+        rate = f"{success.mean():.3f}" if len(success) else "-"
+        console.print(
+            f"episodes: {store.n_episodes}/{store.plan.episodes} ({state}), "
+            f"steps: {store.n_steps}, episode success rate: {rate}"
+        )
+        _print_episode_params(store)
     arrays = Table(title="arrays")
     for column in ("array", "shape", "chunks", "dtype", "on disk"):
         arrays.add_column(column)

@@ -78,6 +78,7 @@ def segment_command(
 
     from samg.envs import parse_settings
     from samg.pipeline.segment import SegmentConfig, segment_store
+    from samg.pipeline.store import DemoStore
     from samg.segmenter.factory import SegmenterConfig, parse_segmenter
     from samg.segmenter.method import SamgOptions
 
@@ -136,7 +137,16 @@ def segment_command(
     console.print(
         f"masks/{result.name}: {result.progress.blocks_done - skipped} blocks segmented, {skipped} already done"
     )
-    console.print(quality_table(result.quality, f"mask quality of {result.name!r} against masks/gt"))
+    if DemoStore(config.store).plan.has_ground_truth:
+        console.print(quality_table(result.quality, f"mask quality of {result.name!r} against masks/gt"))
+        return
+    for setting, values in result.quality.items():
+        kept = values["all"]
+        console.print(
+            f"{setting}: no ground truth (an imported store), so no IoU; the masks keep {kept['kept_fraction']:.1%} "
+            f"of a frame on average and nothing on {kept['empty_fraction']:.1%} of {kept['frames']} frames: "
+            f"look at example frames with 'samg report {config.store} --name {result.name}'"
+        )
 
 
 def quality_table(quality: dict, title: str) -> Table:
@@ -165,5 +175,8 @@ def report_command(
 
     demo_store = DemoStore(store)
     directory = write_report(demo_store, name, out, examples, overwrite)
+    if not demo_store.plan.has_ground_truth:
+        console.print(f"wrote {directory / 'report.md'}, examples.png (no ground truth in an imported store: no IoU)")
+        return
     console.print(quality_table(MaskSet(demo_store, name).attrs["quality"], f"mask quality of {name!r}"))
     console.print(f"wrote {directory / 'report.md'}, examples.png, iou.png")

@@ -1,6 +1,7 @@
 """Demo frames for behaviour cloning, held in memory as uint8 (300 door demos at 84 px:
 1.3 GB), with frame stacks built by index and batches gathered in one indexing op."""
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -16,14 +17,14 @@ from samg.pipeline.masks import SIMPLE_VIEWS, MaskSet, masked_episodes
 from samg.pipeline.store import DemoStore, StoreError, require_chunks
 
 
-def stack_indices(episode_length: int, n_episodes: int, stack: int) -> np.ndarray:
-    """(N, stack) step indices: each step with its `stack - 1` predecessors, the episode's
-    first frame repeated at its start (as the evaluation's frame stack does)."""
-    steps = np.arange(episode_length)
+def stack_indices(lengths: Sequence[int], stack: int) -> np.ndarray:
+    """(N, stack) step indices of consecutive episodes of `lengths` steps: each step with its
+    `stack - 1` predecessors, the episode's first frame repeated at its start (as the
+    evaluation's frame stack does)."""
     offsets = np.arange(-(stack - 1), 1)
-    within = np.clip(steps[:, None] + offsets[None, :], 0, None)
-    starts = np.arange(n_episodes)[:, None, None] * episode_length
-    return (starts + within[None]).reshape(-1, stack)
+    starts = np.cumsum((0, *lengths))[:-1]
+    parts = [start + np.clip(np.arange(n)[:, None] + offsets[None, :], 0, None) for start, n in zip(starts, lengths)]
+    return np.concatenate(parts).reshape(-1, stack) if parts else np.zeros((0, stack), np.int64)
 
 
 @dataclass(frozen=True)
@@ -53,11 +54,11 @@ class Normalizer:
 class DemoFrames(Dataset):
     """Episodes of one store: (stack x 3, H, W) uint8 frames, proprio and action per step."""
 
-    def __init__(self, frames: np.ndarray, proprio: np.ndarray, action: np.ndarray, episode_length: int, stack: int):
+    def __init__(self, frames: np.ndarray, proprio: np.ndarray, action: np.ndarray, lengths: Sequence[int], stack: int):
         self.frames = torch.from_numpy(frames)  # (T, H, W, 3) uint8
         self.proprio = torch.from_numpy(proprio.astype(np.float32))
         self.action = torch.from_numpy(action.astype(np.float32))
-        self.index = torch.from_numpy(stack_indices(episode_length, len(frames) // episode_length, stack))
+        self.index = torch.from_numpy(stack_indices(lengths, stack))
 
     def __len__(self) -> int:
         return len(self.index)
@@ -86,6 +87,11 @@ def stored_proprio_reader(store: DemoStore, config: BCConfig) -> ProprioReader |
     (RL-ViGen's, which `hand` reads too)."""
     if config.proprio == "hand":
         return None  # no environment needed
+    if store.plan.imported:
+        raise StoreError(
+            f"{store.path} is imported: it has no simulator states to read --proprio {config.proprio} from; "
+            f"use --proprio hand (its stored proprio)"
+        )
     task = get_task(store.plan.task)
     env = make_env(task)
     try:
@@ -150,7 +156,7 @@ class DemoDataModule(pl.LightningDataModule):
                 mask_set.require_episode(config.setting, episode)
         store.check_episode_ends()
         for key in keys:
-            require_chunks(store.array(key), slice(count * store.plan.episode_length))
+            require_chunks(store.array(key), slice(store.episode_slice(count - 1).stop))
 
     @property
     def episode_seeds(self) -> list[int]:
@@ -159,13 +165,13 @@ class DemoDataModule(pl.LightningDataModule):
     def setup(self, stage: str | None = None) -> None:
         if self.train_set is not None:
             return
-        length, stack = self.store.plan.episode_length, self.config.frame_stack
+        lengths, stack = self.store.episode_lengths, self.config.frame_stack
         train = load_episodes(self.store, self.config, self.train_episodes, self.proprio_reader)
         self.normalizer = Normalizer.fit(train[1], train[2])
-        self.train_set = DemoFrames(*train, length, stack)
+        self.train_set = DemoFrames(*train, lengths[self.train_episodes.start : self.train_episodes.stop], stack)
         if len(self.val_episodes):
             val = load_episodes(self.store, self.config, self.val_episodes, self.proprio_reader)
-            self.val_set = DemoFrames(*val, length, stack)
+            self.val_set = DemoFrames(*val, lengths[self.val_episodes.start : self.val_episodes.stop], stack)
 
     def _loader(self, dataset: DemoFrames, shuffle: bool) -> DataLoader:
         generator = torch.Generator().manual_seed(self.config.seed)

@@ -77,7 +77,7 @@ class MaskSet:
         if path.exists():
             shutil.rmtree(path)
         plan = self.store.plan
-        total, size = plan.episodes * plan.episode_length, plan.image_size
+        total, size = plan.planned_steps, plan.image_size
         group = zarr.open_group(path, mode="w")
         for setting in settings:
             for key, shape, dtype in (
@@ -100,7 +100,7 @@ class MaskSet:
         they were recorded get them on their next run)."""
         group = zarr.open_group(self.store.path / self.key, mode="r+")
         plan = self.store.plan
-        blocks = -(-plan.episodes * plan.episode_length // plan.chunk_steps)
+        blocks = -(-plan.planned_steps // plan.chunk_steps)
         for setting in settings:
             if f"seconds/{setting}" not in group:
                 group.create_array(f"seconds/{setting}", shape=(blocks,), chunks=(1,), dtype="float64",
@@ -143,7 +143,7 @@ class MaskSet:
             return False
         if verify:
             steps = self.store.plan.chunk_steps
-            at = slice(chunk * steps, (chunk + 1) * steps)
+            at = slice(chunk * steps, min((chunk + 1) * steps, self.store.plan.planned_steps))
             seconds = self._array(f"seconds/{setting}")
             try:
                 self.masks(setting)[at]
@@ -169,9 +169,9 @@ class MaskSet:
 
     def done_steps(self, setting: str) -> np.ndarray:
         """Indices of the steps whose block is done."""
-        steps = self.store.plan.chunk_steps
-        chunks = range(self.store.n_steps // steps)
-        done = [np.arange(c * steps, (c + 1) * steps) for c in chunks if self.block_done(setting, c)]
+        steps, total = self.store.plan.chunk_steps, self.store.plan.planned_steps
+        chunks = range(-(-self.store.n_steps // steps))
+        done = [np.arange(c * steps, min((c + 1) * steps, total)) for c in chunks if self.block_done(setting, c)]
         return np.concatenate(done) if done else np.zeros(0, np.int64)
 
     def timings(self, setting: str) -> dict | None:
@@ -180,13 +180,13 @@ class MaskSet:
         steps = self.store.plan.chunk_steps
         seconds = self._array(f"seconds/{setting}")
         timed = [
-            c for c in range(self.store.n_steps // steps)
+            c for c in range(-(-self.store.n_steps // steps))
             if self.block_done(setting, c) and chunk_file(seconds, c).is_file()
         ]  # fmt: skip
         if not timed:
             return None
         total = float(self.read(f"seconds/{setting}", np.array(timed)).sum())
-        frames = len(timed) * steps
+        frames = sum(min((c + 1) * steps, self.store.plan.planned_steps) - c * steps for c in timed)
         return {
             "frames": frames,
             "segmenter_seconds": round(total, 3),
@@ -199,7 +199,7 @@ class MaskSet:
         steps = self.store.plan.chunk_steps
         if setting not in self.settings():
             raise MasksError(f"masks {self.name!r} have no setting {setting!r}: run 'samg segment --settings {setting}'")
-        missing = [c for c in range(at.start // steps, at.stop // steps) if not self.block_done(setting, c)]
+        missing = [c for c in range(at.start // steps, -(-at.stop // steps)) if not self.block_done(setting, c)]
         if missing:
             raise MasksError(
                 f"masks {self.name!r} of episode {episode} in {setting} are not computed yet: "
@@ -227,6 +227,8 @@ def masked_episodes(
             yield np.zeros_like(frames)
             continue
         if mask_set is None:
+            if not store.plan.has_ground_truth:
+                raise StoreError(f"{store.path} is imported: it has no ground-truth masks (oracle); segment it with 'samg segment'")
             mask = store.read("masks/gt", at) > 0
         else:
             mask = mask_set.read(setting, mask_set.require_episode(setting, episode))

@@ -16,11 +16,15 @@ TRUE_POSITIVE, PREDICTED, GROUND_TRUTH = range(3)
 LOW_IOU = 0.5
 
 
-def mask_counts(predicted: np.ndarray, ground_truth: np.ndarray, n_objects: int) -> np.ndarray:
-    """(B, H, W) bool and (B, H, W) object ids -> (B, 1 + n_objects, 3) int32 counts."""
+def mask_counts(predicted: np.ndarray, ground_truth: np.ndarray | None, n_objects: int) -> np.ndarray:
+    """(B, H, W) bool and (B, H, W) object ids -> (B, 1 + n_objects, 3) int32 counts; without
+    ground truth, (B, 1, 3) with the predicted pixels only."""
     flat_pred = predicted.reshape(len(predicted), -1)
-    flat_ids = ground_truth.reshape(len(ground_truth), -1)
+    flat_ids = None if ground_truth is None else ground_truth.reshape(len(ground_truth), -1)
     counts = np.zeros((len(predicted), 1 + n_objects, 3), np.int32)
+    if ground_truth is None:  # no ground truth: predicted pixels only
+        counts[:, 0, PREDICTED] = flat_pred.sum(1)
+        return counts
     counts[:, 0, TRUE_POSITIVE] = (flat_pred & (flat_ids > 0)).sum(1)
     counts[:, 0, PREDICTED] = flat_pred.sum(1)
     counts[:, 0, GROUND_TRUTH] = (flat_ids > 0).sum(1)
@@ -49,6 +53,20 @@ def frame_metrics(counts: np.ndarray) -> dict[str, np.ndarray]:
         "iou": _ratio(tp, predicted + truth - tp, both_empty),
         "precision": _ratio(tp, predicted, both_empty),
         "recall": _ratio(tp, truth, both_empty),
+    }
+
+
+def summarize_without_truth(counts: np.ndarray, pixels: int) -> dict[str, dict[str, float]]:
+    """No ground truth (an imported store): what can be said is how much of each frame the
+    masks keep, and on how many frames they keep nothing."""
+    kept = counts[:, 0, PREDICTED] / pixels
+    return {
+        "all": {
+            "ground_truth": False,
+            "kept_fraction": float(kept.mean()) if len(kept) else float("nan"),
+            "empty_fraction": float((kept == 0).mean()) if len(kept) else float("nan"),
+            "frames": len(kept),
+        }
     }
 
 

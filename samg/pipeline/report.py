@@ -45,6 +45,11 @@ def write_report(
         raise MasksError(f"--out {out} is a file, not a directory")
     if any((out / file).exists() for file in REPORT_FILES) and not overwrite:
         raise MasksError(f"{out} already holds a report: pass --overwrite to replace it, or another --out")
+    if not store.plan.has_ground_truth:
+        from samg.pipeline.report_examples import write_examples_report
+
+        write_examples_report(mask_set, out, examples)
+        return out
     per_frame = {s: _frame_iou(mask_set, s) for s in attrs["quality"]}
     for setting, (steps, _) in per_frame.items():  # any example may be drawn: all their chunks, before a write
         for key in (f"images/{setting}/rgb", "masks/gt"):

@@ -21,7 +21,7 @@ from samg.cluster import check_scheduler, dask_client
 from samg.errors import SamgError
 from samg.pipeline.lock import StoreLock
 from samg.pipeline.masks import MaskSet, MasksError, check_mask_name
-from samg.pipeline.quality import mask_counts, summarize
+from samg.pipeline.quality import mask_counts, summarize, summarize_without_truth
 from samg.pipeline.store import DemoStore, StoreError, require_chunks
 from samg.segmenter.base import Segmenter
 from samg.segmenter.factory import SegmenterConfig, make_segmenter
@@ -63,10 +63,11 @@ class Block:
     chunk: int
     start: int
     stop: int
-    episode_length: int
+    first_episode: int
+    last_episode: int
 
     def describe(self) -> str:
-        first, last = self.start // self.episode_length, (self.stop - 1) // self.episode_length
+        first, last = self.first_episode, self.last_episode
         episodes = f"episode {first}" if first == last else f"episodes {first}-{last}"
         return f"{self.setting} steps {self.start}-{self.stop - 1} ({episodes})"
 
@@ -132,7 +133,7 @@ def _segment_block(store_path: Path, name: str, block: Block, task: str, config:
     store = DemoStore(store_path)
     at = slice(block.start, block.stop)
     frames = store.read(f"images/{block.setting}/rgb", at)
-    truth = store.read("masks/gt", at)
+    truth = store.read("masks/gt", at) if store.plan.has_ground_truth else None
     started = time.perf_counter()
     masks = segmenter.segment(frames, truth if segmenter.needs_ground_truth else None).masks
     seconds = time.perf_counter() - started
@@ -147,11 +148,12 @@ def plan_blocks(store: DemoStore, settings: tuple[str, ...], episodes: tuple[int
     if not 0 <= first < stop <= store.n_episodes:
         raise StoreError(f"episodes {first}:{stop} out of range: {store.path} has {store.n_episodes} committed")
     steps = plan.chunk_steps
-    chunks = range(store.episode_slice(first).start // steps, store.episode_slice(stop - 1).stop // steps)
+    chunks = range(store.episode_slice(first).start // steps, -(-store.episode_slice(stop - 1).stop // steps))
+    bounds = [(c * steps, min((c + 1) * steps, plan.planned_steps)) for c in chunks]
     return [
-        Block(setting, chunk, chunk * steps, (chunk + 1) * steps, plan.episode_length)
+        Block(setting, chunk, start, stop, store.episode_of(start), store.episode_of(stop - 1))
         for setting in settings
-        for chunk in chunks
+        for chunk, (start, stop) in zip(chunks, bounds)
     ]
 
 
@@ -164,7 +166,8 @@ def segment_store(config: SegmentConfig, on_progress: Callable[[SegmentProgress]
         raise StoreError(f"{store.path} has no setting {missing[0]!r}; it has {', '.join(store.plan.settings)}")
     blocks = plan_blocks(store, settings, config.episodes)
     steps = slice(blocks[0].start, blocks[-1].stop)  # every setting's blocks cover the same steps
-    for key in ("masks/gt", *(f"images/{s}/rgb" for s in settings)):
+    truth = ("masks/gt",) if store.plan.has_ground_truth else ()
+    for key in (*truth, *(f"images/{s}/rgb" for s in settings)):
         require_chunks(store.array(key), steps)  # before anything is written
     task = store.plan.task
     lock = StoreLock(store.path, f"samg segment --name {name}", part=f"masks-{name}", way_out="use another --name")
@@ -182,10 +185,16 @@ def segment_store(config: SegmentConfig, on_progress: Callable[[SegmentProgress]
         before = mask_set.attrs  # settings of earlier runs keep their figures
         timings = {s: mask_set.timings(s) for s in settings}
         timings = {**before.get("timings", {}), **{s: t for s, t in timings.items() if t is not None}}
-        quality = {s: summarize(mask_set.read(f"counts/{s}", mask_set.done_steps(s)), store.plan.mask_objects) for s in settings}
+        quality = {s: _summary(store, mask_set.read(f"counts/{s}", mask_set.done_steps(s))) for s in settings}
         quality = {**before.get("quality", {}), **quality}
         mask_set.update_attributes({"quality": quality, "timings": timings, "package_version": __version__})
     return SegmentResult(name, quality, timings, progress)
+
+
+def _summary(store: DemoStore, counts) -> dict:
+    if store.plan.has_ground_truth:
+        return summarize(counts, store.plan.mask_objects)
+    return summarize_without_truth(counts, store.plan.image_size**2)
 
 
 def _prepare(mask_set: MaskSet, identity: dict, overwrite: bool) -> None:

@@ -9,6 +9,11 @@ Layout (SPEC section 5) and its single source of truth, `demo_arrays`:
     data/executed_action (T, A) float32, in stores collected with action noise (DART): the
     action the environment got; data/action is then the expert's clean action at that state
 
+An imported store (`samg import`, `plan.source` set) has no simulator behind it: no reward,
+success, sim_state nor masks/gt, episodes of their own lengths (`meta/episode_ends`, all
+written at creation) and time chunks that may straddle episodes; its commit point is
+`steps_written`, chunk-aligned, and the episodes that end within it are committed.
+
 Arrays are created at their planned size; time chunks never straddle two episodes, so
 each episode owns its chunks and writing it never touches a committed one. Group
 attributes `episodes_committed` and `next_seed` are the commit point (zarr writes each
@@ -121,10 +126,27 @@ class StorePlan:
     sim_state_dim: int
     benchmark: dict  # BenchmarkAssets.record(): benchmark name, hashes of the files used, missing ones
     action_noise: float = 0.0  # std of the Gaussian noise on executed actions (DART); 0: the expert's own
+    total_steps: int = 0  # imported: the steps of all episodes; 0: episodes * episode_length
+    source: dict | None = None  # imported: where from (format, path, version, metadata hash); None: simulator
+
+    @property
+    def imported(self) -> bool:
+        return self.source is not None
+
+    @property
+    def planned_steps(self) -> int:
+        return self.total_steps if self.imported else self.episodes * self.episode_length
+
+    @property
+    def has_ground_truth(self) -> bool:
+        return not self.imported
 
     @property
     def chunk_steps(self) -> int:
-        """Largest divisor of the episode length up to the target: chunks stay in one episode."""
+        """Largest divisor of the episode length up to the target: chunks stay in one episode
+        (an imported store's chunks hold the target, whatever the episodes)."""
+        if self.imported:
+            return max(1, min(TARGET_CHUNK_STEPS, self.total_steps))
         return max(d for d in range(1, min(TARGET_CHUNK_STEPS, self.episode_length) + 1) if self.episode_length % d == 0)
 
     def to_attrs(self) -> dict:
@@ -157,18 +179,27 @@ def demo_arrays(plan: StorePlan) -> list[ArraySpec]:
         ArraySpec("data/action", "float32", (plan.action_dim,)),
         ArraySpec("data/state", "float32", (plan.state_dim,)),
         ArraySpec("data/proprio", "float32", (plan.proprio_dim,)),
-        ArraySpec("data/reward", "float32", ()),
-        ArraySpec("data/success", "bool", ()),
-        ArraySpec("data/sim_state", "float64", (plan.sim_state_dim,)),
     ]
+    if not plan.imported:
+        arrays += [
+            ArraySpec("data/reward", "float32", ()),
+            ArraySpec("data/success", "bool", ()),
+            ArraySpec("data/sim_state", "float64", (plan.sim_state_dim,)),
+        ]
     if plan.action_noise > 0:
         arrays.append(ArraySpec("data/executed_action", "float32", (plan.action_dim,)))
     arrays += [ArraySpec(f"images/{name}/rgb", "uint8", (size, size, 3)) for name in plan.settings]
-    arrays.append(ArraySpec("masks/gt", "uint8", (size, size)))
+    if plan.has_ground_truth:
+        arrays.append(ArraySpec("masks/gt", "uint8", (size, size)))
     return arrays
 
 
 META_ARRAYS = (("meta/episode_ends", "int64"), ("meta/episode_seed", "int64"), ("meta/episode_success", "bool"))
+
+
+def meta_arrays(plan: StorePlan) -> tuple[tuple[str, str], ...]:
+    """An imported store has no success signal: its seeds are the source's episode indices."""
+    return META_ARRAYS[:2] if plan.imported else META_ARRAYS
 
 
 class DemoStore:
@@ -230,7 +261,7 @@ class DemoStore:
     @classmethod
     def _create(cls, path: Path, plan: StorePlan) -> "DemoStore":
         group = zarr.open_group(path, mode="w")
-        total = plan.episodes * plan.episode_length
+        total = plan.planned_steps
         for spec in demo_arrays(plan):
             group.create_array(
                 spec.key,
@@ -240,7 +271,7 @@ class DemoStore:
                 compressors=[COMPRESSOR],
                 fill_value=0,
             )
-        for key, dtype in META_ARRAYS:
+        for key, dtype in meta_arrays(plan):
             group.create_array(
                 key,
                 shape=(plan.episodes,),
@@ -256,6 +287,7 @@ class DemoStore:
                 "package_version": __version__,
                 **plan.to_attrs(),
                 "episodes_committed": 0,
+                "steps_written": 0,
                 "next_seed": plan.seed,
                 "seeds_tried": 0,
                 "complete": False,
@@ -279,6 +311,8 @@ class DemoStore:
 
     @property
     def n_steps(self) -> int:
+        if self.plan.imported:
+            return int(self.episode_ends[-1]) if self.n_episodes else 0
         return self.n_episodes * self.plan.episode_length
 
     @property
@@ -289,6 +323,9 @@ class DemoStore:
         """Where each committed episode ends: every episode has the task's length, so the ends
         are fixed; anything else is a damaged store."""
         ends = self.read("meta/episode_ends", slice(self.n_episodes))
+        if self.plan.imported:
+            self._check_imported_ends(ends)
+            return ends
         expected = np.arange(1, len(ends) + 1, dtype=np.int64) * self.plan.episode_length
         if not np.array_equal(ends, expected):
             first = int(np.flatnonzero(ends != expected)[0])
@@ -299,12 +336,29 @@ class DemoStore:
         self._ends_checked = True
         return ends
 
+    def _check_imported_ends(self, ends: np.ndarray) -> None:
+        lengths = np.diff(ends, prepend=0)
+        if len(ends) and (lengths.min() < 1 or ends[-1] > self.plan.total_steps):
+            raise StoreError(
+                f"{self.path}: meta/episode_ends is not increasing within the {self.plan.total_steps} steps "
+                f"imported: the store is damaged, import it again"
+            )
+        self._ends_checked = True
+        self._ends = ends
+
+    @property
+    def episode_lengths(self) -> np.ndarray:
+        return np.diff(self.episode_ends, prepend=0)
+
     @property
     def episode_seeds(self) -> np.ndarray:
         return self.read("meta/episode_seed", slice(self.n_episodes))
 
     @property
     def episode_success(self) -> np.ndarray:
+        """Per committed episode; an imported store has no success signal: StoreError."""
+        if self.plan.imported:
+            raise StoreError(f"{self.path} is imported ({self.plan.source['format']}): it has no success signal")
         return self.read("meta/episode_success", slice(self.n_episodes))
 
     def array(self, key: str) -> zarr.Array:
@@ -323,9 +377,9 @@ class DemoStore:
 
     @functools.cached_property
     def _expected(self) -> dict[str, tuple[tuple[int, ...], str]]:
-        total = self.plan.episodes * self.plan.episode_length
+        total = self.plan.planned_steps
         expected = {spec.key: ((total, *spec.step_shape), spec.dtype) for spec in demo_arrays(self.plan)}
-        return expected | {key: ((self.plan.episodes,), dtype) for key, dtype in META_ARRAYS}
+        return expected | {key: ((self.plan.episodes,), dtype) for key, dtype in meta_arrays(self.plan)}
 
     def read(self, key: str, selection: TimeSelection = slice(None), hint: str | None = None) -> np.ndarray:
         """`key[selection]`, refusing missing and corrupt chunks (see `checked_read`) and, in a
@@ -335,7 +389,7 @@ class DemoStore:
             bad = ~np.isfinite(np.atleast_1d(values))
             first = int(np.flatnonzero(bad.reshape(len(bad), -1).any(1))[0])
             step = int(np.atleast_1d(np.arange(self.array(key).shape[0])[selection])[first])
-            episode = step // self.plan.episode_length
+            episode = self.episode_of(step)
             raise StoreError(
                 f"{self.path}: {key} holds a non-finite value (NaN or infinity) at step {step}, in episode {episode}: "
                 f"the store is damaged, collect it again (or use only the episodes before {episode})"
@@ -347,8 +401,17 @@ class DemoStore:
             self.check_episode_ends()
         if not 0 <= index < self.n_episodes:
             raise IndexError(f"episode {index} out of range: the store has {self.n_episodes}")
+        if self.plan.imported:
+            return slice(int(self._ends[index - 1]) if index else 0, int(self._ends[index]))
         length = self.plan.episode_length
         return slice(index * length, (index + 1) * length)
+
+    def episode_of(self, step: int) -> int:
+        """The episode that step `step` belongs to."""
+        if self.plan.imported:
+            ends = self.read("meta/episode_ends", slice(self.plan.episodes))
+            return int(np.searchsorted(ends, step, side="right"))
+        return step // self.plan.episode_length
 
     def episode(self, index: int, settings: tuple[str, ...] = ()) -> dict[str, np.ndarray]:
         """Low-dimensional arrays of one episode, plus the frames of the named settings."""
@@ -360,7 +423,8 @@ class DemoStore:
         episode = {key.split("/")[1]: self.read(key, steps) for key in low_dim}
         for name in settings:
             episode[f"rgb/{name}"] = self.read(f"images/{name}/rgb", steps)
-        episode["mask"] = self.read("masks/gt", steps)
+        if self.plan.has_ground_truth:
+            episode["mask"] = self.read("masks/gt", steps)
         return episode
 
     def episodes(self, settings: tuple[str, ...] = ()) -> Iterator[dict[str, np.ndarray]]:
@@ -392,6 +456,28 @@ class DemoStore:
             # The commit point: one atomic write of zarr.json. `group.attrs.update` would write
             # once per key, and a kill between two of them left committed=1 with next_seed=0.
             self.group.update_attributes({"episodes_committed": index + 1, "next_seed": next_seed, "seeds_tried": seeds_tried})
+
+    # ---- writing (import) ----------------------------------------------------------------
+
+    def write_episode_table(self, ends: np.ndarray, source_indices: np.ndarray) -> None:
+        """An imported store's episode ends and source episode indices, known before any frame."""
+        with writing(self.path):
+            self._writable("meta/episode_ends")[:] = ends
+            self._writable("meta/episode_seed")[:] = source_indices
+
+    def write_steps(self, start: int, steps: dict[str, np.ndarray]) -> None:
+        """Write consecutive steps (keys as in `demo_arrays`) from step `start` (whole chunks)."""
+        length = len(next(iter(steps.values())))
+        with writing(self.path):
+            for spec in demo_arrays(self.plan):
+                self._writable(spec.key)[start : start + length] = steps[spec.key]
+
+    def commit_steps(self, steps_written: int) -> None:
+        """The import's commit point: the episodes that end within `steps_written` are committed."""
+        ends = self.read("meta/episode_ends", slice(self.plan.episodes))
+        committed = int(np.searchsorted(ends, steps_written, side="right"))
+        with writing(self.path):
+            self.group.update_attributes({"steps_written": steps_written, "episodes_committed": committed})
 
     def mark_complete(self, **stats) -> None:
         with writing(self.path):

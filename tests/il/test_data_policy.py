@@ -8,7 +8,7 @@ from samg.segmenter.weights import WeightsError
 
 
 def test_stack_indices_repeat_the_first_frame_within_each_episode():
-    index = stack_indices(episode_length=4, n_episodes=2, stack=3)
+    index = stack_indices([4, 4], stack=3)
     assert index[:4].tolist() == [[0, 0, 0], [0, 0, 1], [0, 1, 2], [1, 2, 3]]
     assert index[4:6].tolist() == [[4, 4, 4], [4, 4, 5]]
 
@@ -17,7 +17,7 @@ def test_batches_stack_frames_oldest_first_in_rgb_order():
     frames = np.zeros((4, 2, 2, 3), np.uint8)
     for t in range(4):
         frames[t] = [10 * t + 1, 10 * t + 2, 10 * t + 3]
-    data = DemoFrames(frames, np.zeros((4, 1)), np.arange(4, dtype=np.float32)[:, None], episode_length=4, stack=3)
+    data = DemoFrames(frames, np.zeros((4, 1)), np.arange(4, dtype=np.float32)[:, None], lengths=[4], stack=3)
     batch = data.__getitems__([3, 1])
     assert batch["frames"].shape == (2, 9, 2, 2)
     assert batch["frames"][0, :, 0, 0].tolist() == [11, 12, 13, 21, 22, 23, 31, 32, 33]
@@ -80,3 +80,8 @@ def test_a_policy_without_proprioception_acts_from_the_image():
     first = policy.act(np.full((9, 32, 32), 200, np.uint8), np.zeros(0, np.float32))
     second = policy.act(np.zeros((9, 32, 32), np.uint8), np.zeros(0, np.float32))
     assert first.shape == (3,) and not np.array_equal(first, second)
+
+
+def test_stack_indices_follow_episodes_of_their_own_lengths():
+    index = stack_indices([2, 3], stack=2)
+    assert index.tolist() == [[0, 0], [0, 1], [2, 2], [2, 3], [3, 4]]
