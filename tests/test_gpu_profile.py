@@ -21,7 +21,9 @@ def test_gpu_profile_tiny_times_every_stage(tmp_path):
     assert done.returncode == 0, done.stdout + done.stderr[-3000:]
     samg, drqv2 = out.read_text().split("**DrQ-v2")
     for text, stages in ((samg, SAMG_STAGES), (drqv2, DRQV2_STAGES)):
-        rows = {line.split(" | ")[0][2:]: line.split(" | ")[1:] for line in text.splitlines() if line.startswith("| ")}
+        cells = [[cell.strip() for cell in line.strip().strip("|").split("|")] for line in text.splitlines()
+                 if line.startswith("| ")]  # fmt: skip
+        rows = {row[0]: row[1:] for row in cells}
         for stage in stages:
             name = next((row for row in rows if row.startswith(stage)), None)
             assert name is not None, (stage, text)
