@@ -18,6 +18,7 @@ import time
 import uuid
 from collections.abc import Callable
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -144,6 +145,10 @@ def episode_arrays(renderer: FrameRenderer, rollout: EpisodeRollout, settings) -
 # ---- main side -----------------------------------------------------------------------------
 
 
+class WorkerDiedError(SamgError):
+    """A collection worker process ended without a result (killed, out of memory, a native crash)."""
+
+
 class PlanMismatchError(SamgError):
     """A store exists at the output path, made with other settings."""
 
@@ -227,6 +232,16 @@ def collect(
 
 
 def _run_jobs(store, config, plan, expert_factory, progress, on_progress) -> None:
+    try:
+        _run_pool(store, config, plan, expert_factory, progress, on_progress)
+    except BrokenProcessPool:
+        raise WorkerDiedError(
+            f"a collection worker process died (killed, out of memory or a crash in rendering); "
+            f"{store.n_episodes} episodes are committed in {store.path}: re-run the same command to resume"
+        ) from None
+
+
+def _run_pool(store, config, plan, expert_factory, progress, on_progress) -> None:
     workers = max(1, config.workers)
     context = multiprocessing.get_context("spawn")  # GL contexts do not survive fork
     init_args = (plan.task, expert_factory, plan.image_size, plan.settings, plan.action_noise)

@@ -79,3 +79,29 @@ def test_an_unknown_scheduler_is_one_line_before_anything_runs(tmp_path):
     result = _collect(tmp_path, out, "--scheduler", "slurm")
     assert result.exit_code != 0 and not out.exists()
     assert "unknown scheduler 'slurm': use threads, processes or tcp://HOST:PORT" in result.output
+
+
+def test_a_killed_worker_is_one_line_and_the_same_command_resumes(tmp_path):
+    import multiprocessing
+    import os
+    import signal
+    import threading
+    import time
+
+    out = tmp_path / "door.zarr"
+    results = []
+    collecting = threading.Thread(target=lambda: results.append(_collect(tmp_path, out, "--episodes", "2")))
+    collecting.start()
+    deadline = time.monotonic() + 120
+    while not multiprocessing.active_children() and time.monotonic() < deadline:
+        time.sleep(0.05)
+    for worker in multiprocessing.active_children():
+        os.kill(worker.pid, signal.SIGKILL)
+    collecting.join(timeout=300)
+    result = results[0]
+    assert result.exit_code == 1, result.output
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and "a collection worker process died" in lines[0], result.stderr
+    assert f"committed in {out}: re-run the same command to resume" in lines[0]
+    again = _collect(tmp_path, out, "--episodes", "2")
+    assert again.exit_code == 0 and "2 episodes, complete" in again.output, again.output
