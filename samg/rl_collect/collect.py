@@ -29,11 +29,11 @@ from samg.cluster import check_benchmark_here, check_scheduler, dask_client, thr
 from samg.envs import SETTING_NAMES, FrameRenderer, TaskSpec, get_task, make_env
 from samg.envs.appearance import files_of
 from samg.errors import SamgError
-from samg.workers import die_with_parent, one_render_thread
 from samg.pipeline.lock import StoreLock
 from samg.pipeline.store import DemoStore, StorePlan
 from samg.rl_collect.experts import Expert, check_fits, load_expert
 from samg.rl_collect.rollout import EpisodeRollout, render_episode, rollout_episode
+from samg.workers import die_with_parent, one_render_thread
 
 
 @dataclass(frozen=True)
